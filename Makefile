@@ -1,0 +1,70 @@
+# ibguard top-level Makefile.
+#
+#   make            build the modules and ibguardctl into build/
+#   make deps       install Debian packages, fetch the guest kernel
+#   make check      deps, build, every test (host and guest)
+#   make demo       deps, build, boot the guest and show ibguard working
+#
+# KVER selects the guest kernel (default: the one `make deps` fetched);
+# KDIR=/lib/modules/$(uname -r)/build builds for the running kernel instead.
+
+ROOT    := $(CURDIR)
+BUILD   := $(ROOT)/build
+KVER    ?= $(shell . scripts/lib.sh; ibg_kernel_version)
+KDIR    ?= /lib/modules/$(KVER)/build
+KOUT    := $(BUILD)/kmod/$(subst /,_,$(KDIR))
+JOBS    ?= $(shell nproc)
+
+export IBGUARD_KERNEL := $(KVER)
+
+KSELFTEST := $(shell . scripts/lib.sh; echo $$IBGUARD_CACHE)/linux-source/tools/testing/selftests
+SELFTESTS := status_test
+SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -I$(ROOT)/include/uapi \
+	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
+
+.PHONY: all modules test-modules ibguardctl selftests deps check demo clean
+
+all: modules test-modules ibguardctl selftests
+
+# Out-of-tree Kbuild writes next to its sources; link the sources into a
+# per-kernel directory under build/ so the tree stays clean.
+define kbuild
+	@test -e $(KDIR)/Makefile || { echo "no kernel headers at $(KDIR); run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(KOUT)/$(1)
+	@find $(KOUT)/$(1) -maxdepth 1 -xtype l -delete
+	@ln -sf $(ROOT)/$(2)/*.[ch] $(ROOT)/$(2)/Kbuild $(KOUT)/$(1)/
+	$(MAKE) -C $(KDIR) M=$(KOUT)/$(1) IBGUARD_ROOT=$(ROOT) modules
+	@cp $(KOUT)/$(1)/*.ko $(BUILD)/
+endef
+
+modules:
+	$(call kbuild,ibguard,kmod)
+
+test-modules:
+	$(call kbuild,selftests,selftests/ibguard/kmod)
+
+ibguardctl:
+	@cmake -S userspace -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD)/userspace -j $(JOBS)
+	@cp $(BUILD)/userspace/ibguardctl $(BUILD)/ibguardctl
+
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+
+$(BUILD)/selftests/%: selftests/ibguard/%.c selftests/ibguard/genl_util.c \
+		selftests/ibguard/genl_util.h include/uapi/linux/ibguard.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SELFTEST_CFLAGS) -o $@ $< selftests/ibguard/genl_util.c -lmnl
+
+deps:
+	@scripts/deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+clean:
+	rm -rf $(BUILD)

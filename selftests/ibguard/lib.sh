@@ -1,0 +1,56 @@
+# TAP helpers for the shell tests; sourced. Each test prints one
+# "ok N - name" or "not ok N - name" line, kselftest style.
+IBG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+IBG_BUILD=$IBG_ROOT/build
+IBGUARDCTL=$IBG_BUILD/ibguardctl
+tap_n=0
+tap_failed=0
+
+tap_plan() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+tap_ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+
+tap_not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	for line in "$@"; do echo "# $line"; done
+}
+
+tap_skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1" "expected: $(printf %q "$2")" "actual:   $(printf %q "$3")"
+	fi
+}
+
+# expect_status NAME EXPECTED_STATUS CMD...: runs CMD, compares its exit status.
+expect_status() {
+	local name=$1 want=$2 got out
+	shift 2
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" = "$want" ]; then
+		tap_ok "$name"
+	else
+		tap_not_ok "$name" "command: $*" "expected status $want, got $got" "output: $out"
+	fi
+}
+
+tap_done() {
+	[ $tap_failed = 0 ]
+}

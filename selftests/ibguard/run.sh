@@ -1,0 +1,45 @@
+#!/bin/bash
+# Runs the in-guest test suite (as root, inside scripts/vm-run) and prints
+# TAP. Each test program prints its own TAP lines; a program that exits
+# non-zero without reporting a failure gets a "not ok" line of its own.
+#
+# usage: selftests/ibguard/run.sh [TEST...]
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$here/../.." && pwd)/build
+
+# name:setup, where setup is "none" (the test manages the module itself) or
+# "module" (ibguard.ko loaded around it).
+all_tests=(
+	module_test.sh:none
+	status_test:module
+)
+
+selected=("$@")
+status=0
+for entry in "${all_tests[@]}"; do
+	name=${entry%%:*}
+	setup=${entry#*:}
+	if [ ${#selected[@]} -gt 0 ] && ! printf '%s\n' "${selected[@]}" | grep -qx "$name"; then
+		continue
+	fi
+	case "$name" in
+	*.sh) prog=("$here/$name") ;;
+	*) prog=("$build/selftests/$name") ;;
+	esac
+	echo "# selftests: ibguard: $name"
+	if [ "$setup" = module ]; then
+		insmod "$build/ibguard.ko" || echo "# insmod ibguard.ko failed"
+	fi
+	log=$(mktemp)
+	"${prog[@]}" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	if [ "$setup" = module ]; then
+		rmmod ibguard || { echo "not ok - $name: rmmod ibguard after the test"; status=1; }
+	fi
+	if [ "$rc" != 0 ]; then
+		status=1
+		grep -q '^not ok' "$log" || echo "not ok - $name exited $rc"
+	fi
+	rm -f "$log"
+done
+exit $status

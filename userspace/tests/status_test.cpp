@@ -1,0 +1,90 @@
+#include "status.hpp"
+
+#include <gtest/gtest.h>
+#include <linux/ibguard.h>
+
+#include "error.hpp"
+#include "netlink.hpp"
+
+namespace ibguard {
+namespace {
+
+nl::Message status_reply(std::uint8_t mode, bool with_generation = true) {
+  nl::Message msg(0x20, IBGUARD_CMD_GET_STATUS, IBGUARD_GENL_VERSION, 0);
+  msg.put_string(IBGUARD_ATTR_MODULE_VERSION, "0.1.0");
+  msg.put_u32(IBGUARD_ATTR_PROTOCOL_VERSION, 1);
+  msg.put_u8(IBGUARD_ATTR_MODE, mode);
+  if (with_generation) msg.put_u64(IBGUARD_ATTR_GENERATION, 42);
+  return msg;
+}
+
+TEST(Status, ParsesEveryField) {
+  auto msg = status_reply(IBGUARD_MODE_PERMISSIVE);
+  auto status = Status::from_reply(*msg.header());
+  EXPECT_EQ(status.module_version, "0.1.0");
+  EXPECT_EQ(status.protocol_version, 1u);
+  EXPECT_EQ(status.mode, Mode::permissive);
+  EXPECT_EQ(status.generation, 42u);
+}
+
+TEST(Status, TextOutput) {
+  auto msg = status_reply(IBGUARD_MODE_ENFORCING);
+  EXPECT_EQ(Status::from_reply(*msg.header()).to_text(),
+            "module version:    0.1.0\n"
+            "protocol version:  1\n"
+            "mode:              enforcing\n"
+            "policy generation: 42\n");
+}
+
+TEST(Status, JsonOutputHasSchemaVersionFirst) {
+  auto msg = status_reply(IBGUARD_MODE_ENFORCING);
+  EXPECT_EQ(Status::from_reply(*msg.header()).to_json().dump(),
+            R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
+            R"("mode":"enforcing","generation":42})");
+}
+
+TEST(Status, RejectsUnknownMode) {
+  auto msg = status_reply(7);
+  try {
+    Status::from_reply(*msg.header());
+    FAIL() << "accepted mode 7";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::invalid_input);
+    EXPECT_STREQ(e.what(), "the module reports an unknown mode 7");
+  }
+}
+
+TEST(Status, RejectsMissingAttribute) {
+  auto msg = status_reply(IBGUARD_MODE_ENFORCING, false);
+  try {
+    Status::from_reply(*msg.header());
+    FAIL() << "accepted a reply without a generation";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "malformed reply from the kernel: attribute " +
+                                         std::to_string(IBGUARD_ATTR_GENERATION) + " missing");
+  }
+}
+
+TEST(Message, GrowsBeyondItsInitialBuffer) {
+  nl::Message msg(0x20, IBGUARD_CMD_GET_STATUS, IBGUARD_GENL_VERSION);
+  std::string big(60000, 'x');
+  msg.put_string(IBGUARD_ATTR_MODULE_VERSION, big);
+  msg.put_u32(IBGUARD_ATTR_PROTOCOL_VERSION, 9);
+  EXPECT_GT(msg.size(), 60000u);
+  auto attrs = nl::Attributes::of_genl(*msg.header(), IBGUARD_ATTR_MAX);
+  EXPECT_EQ(attrs.str(IBGUARD_ATTR_MODULE_VERSION), big);
+  EXPECT_EQ(attrs.u32(IBGUARD_ATTR_PROTOCOL_VERSION), 9u);
+}
+
+TEST(Message, RefusesAnAttributeOver64KiB) {
+  nl::Message msg(0x20, IBGUARD_CMD_GET_STATUS, IBGUARD_GENL_VERSION);
+  try {
+    msg.put_string(IBGUARD_ATTR_MODULE_VERSION, std::string(70000, 'x'));
+    FAIL() << "accepted a 70000-byte attribute";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::invalid_input);
+  }
+}
+
+}  // namespace
+}  // namespace ibguard
