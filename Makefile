@@ -18,7 +18,7 @@ JOBS    ?= $(shell nproc)
 export IBGUARD_KERNEL := $(KVER)
 
 KSELFTEST := $(shell . scripts/lib.sh; echo $$IBGUARD_CACHE)/linux-source/tools/testing/selftests
-SELFTESTS := status_test
+SELFTESTS := status_test mapit
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 

@@ -1,16 +1,210 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ibguard internals shared by the module's files.
+ */
 #ifndef IBGUARD_H
 #define IBGUARD_H
 
 #include <linux/types.h>
+#include <linux/rcupdate.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <uapi/linux/ibguard.h>
 
 #define IBGUARD_VERSION "0.1.0"
 
+struct cgroup;
+struct file;
+struct genl_info;
+struct netlink_ext_ack;
+struct nlattr;
+struct sk_buff;
+
+/* One subject condition of a rule; a rule's subjects must all match. */
+struct ibguard_subject {
+	u8 type;		/* enum ibguard_subject_type */
+	u32 lo, hi;		/* uid, gid */
+	u32 dev;		/* exe */
+	u64 ino;		/* exe */
+	struct cgroup *cgrp;	/* cgroup: a reference held by the rule */
+	u64 cgroup_id;
+};
+
+struct ibguard_rule {
+	u32 index;		/* position in the policy, 0-based */
+	u8 cls;			/* enum ibguard_class */
+	u8 verdict;		/* enum ibguard_verdict */
+	u32 flags;		/* IBGUARD_RULE_* */
+	u32 nr_subjects;
+	struct ibguard_subject *subjects;
+	char *source;
+	union {
+		struct {
+			u16 lo, hi;
+			bool any_subnet;
+			u64 subnet;
+		} pkey;
+		struct {
+			char *device;	/* NULL: any */
+			u32 port;	/* 0: any */
+		} endport;
+		struct {
+			u8 object;	/* enum ibguard_map_object */
+			u32 prot;	/* IBGUARD_PROT_*; 0: any */
+			u32 dev;
+			u64 ino;
+			u32 major, minor_lo, minor_hi;
+			char *fstype;
+		} map;
+	};
+};
+
+/* rule.c: netlink attributes <-> struct ibguard_rule */
+int ibguard_rule_parse(struct ibguard_rule *rule, const struct nlattr *nest,
+		       struct netlink_ext_ack *extack);
+void ibguard_rule_release(struct ibguard_rule *rule);
+int ibguard_rule_fill(struct sk_buff *msg, const struct ibguard_rule *rule);
+size_t ibguard_rule_memory(const struct ibguard_rule *rule);
+
+/* subject.c: does the current task match every subject of a rule? */
+bool ibguard_subjects_match(const struct ibguard_rule *rule);
+
+/*
+ * Index entries: sorted arrays searched with binary search, so a decision
+ * never scans all rules.
+ */
+struct ibguard_inode_key {
+	u64 ino;
+	u32 dev;
+	u32 rule;
+};
+
+struct ibguard_u32_key {
+	u32 key;
+	u32 rule;
+};
+
+/* Per-CPU rule hit counters live in chunks: one alloc_percpu stays small. */
+#define IBGUARD_HITS_PER_CHUNK 2048
+
+/*
+ * A compiled policy. Immutable once published: decisions read it under RCU
+ * and a load replaces it as a whole.
+ */
+struct ibguard_policy {
+	struct rcu_head rcu;
+	u64 generation;
+	u8 defaults[IBGUARD_NR_CLASSES];
+	u32 options;
+	u32 nr_rules;
+	u32 class_rules[IBGUARD_NR_CLASSES];
+	struct ibguard_rule *rules;
+	size_t memory;
+
+	/* map class indexes */
+	struct ibguard_inode_key *map_path, *map_tree;
+	u32 nr_map_path, nr_map_tree;
+	struct ibguard_u32_key *map_chr;	/* key: major */
+	struct ibguard_u32_key *map_fs;		/* key: hash of the type name */
+	u32 nr_map_chr, nr_map_fs;
+
+	u64 __percpu **hits;	/* nr_rules counters in chunks */
+	u32 nr_hit_chunks;
+};
+
+/* A policy being assembled by POLICY_BEGIN/ADD; see netlink.c. */
+struct ibguard_staging {
+	u8 defaults[IBGUARD_NR_CLASSES];
+	u32 options;
+	bool set_mode;
+	u8 mode;
+	u32 nr_rules, capacity;
+	struct ibguard_rule *rules;
+	size_t memory;
+};
+
+/* policy.c */
+struct ibguard_policy *ibguard_policy_build(struct ibguard_staging *staging,
+					    struct netlink_ext_ack *extack);
+void ibguard_policy_free(struct ibguard_policy *policy);
+void ibguard_staging_release(struct ibguard_staging *staging);
+const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *p,
+						   const struct file *file,
+						   u32 prot, bool shared);
+void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule);
+u64 ibguard_policy_rule_hits(const struct ibguard_policy *p, u32 rule);
+void ibguard_policy_reset_hits(struct ibguard_policy *p);
+
+/* main.c: the active policy and the mode */
+extern struct ibguard_policy __rcu *ibguard_active_policy;
+extern struct mutex ibguard_lock;
+int ibguard_check_alive(void);
+enum ibguard_mode ibguard_mode(void);
+void ibguard_set_mode(enum ibguard_mode mode);
+u64 ibguard_generation(void);
+int ibguard_policy_install(struct ibguard_policy *policy);
+u32 ibguard_hooks_attached(void);
+
+/* stats.c */
+enum ibguard_counter {
+	IBGUARD_CHECKED,
+	IBGUARD_ALLOWED,
+	IBGUARD_DENIED,
+	IBGUARD_WOULD_DENY,
+	IBGUARD_NR_COUNTERS,
+};
+
+int ibguard_stats_init(void);
+void ibguard_stats_exit(void);
+void ibguard_stats_count(enum ibguard_class cls, enum ibguard_counter counter);
+u64 ibguard_stats_read(enum ibguard_class cls, enum ibguard_counter counter);
+void ibguard_stats_reset(void);
+
+/* events.c */
+struct ibguard_decision {
+	u8 cls;
+	u8 verdict;
+	bool permissive;
+	bool logged;		/* decided by a "log" rule */
+	s32 rule;		/* -1: the class default */
+	const char *operation;
+	/* map */
+	const struct file *file;
+	u32 prot;
+	bool shared;
+};
+
+int ibguard_events_init(void);
+void ibguard_events_exit(void);
+void ibguard_event_decision(const struct ibguard_decision *decision);
+void ibguard_event_policy(enum ibguard_event_type type, u64 generation, u8 mode);
+u64 ibguard_events_dropped(void);
+
+/* netlink.c */
 int ibguard_netlink_init(void);
 void ibguard_netlink_exit(void);
+size_t ibguard_staging_memory(void);
+int ibguard_netlink_multicast(struct sk_buff *msg, gfp_t gfp);
+void *ibguard_netlink_put_event(struct sk_buff *msg);
 
-enum ibguard_mode ibguard_mode(void);
-u64 ibguard_generation(void);
+/* decision.c */
+bool ibguard_conclude(const struct ibguard_policy *p,
+		      const struct ibguard_rule *rule,
+		      struct ibguard_decision *d);
+
+/* hook_map.c; attach and detach with the policy lock held */
+int ibguard_map_attach(void);
+void ibguard_map_detach(void);
+bool ibguard_map_is_attached(void);
+void ibguard_map_exit(void);
+
+/* attach.c: deny-before-call through ftrace */
+struct ftrace_ops;
+struct pt_regs;
+int ibguard_attach(struct ftrace_ops *ops, const char *const *names,
+		   unsigned int nr_names);
+void ibguard_detach(struct ftrace_ops *ops);
+void ibguard_deny_call(struct pt_regs *regs);
+void ibguard_attach_exit(void);
 
 #endif /* IBGUARD_H */

@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ibguard: InfiniBand/RDMA and file-mapping access control for kernels built
- * without CONFIG_SECURITY_INFINIBAND. Module setup and global state.
+ * without CONFIG_SECURITY_INFINIBAND. Module setup, the active policy and
+ * the mode.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/module.h>
 #include <linux/init.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
 #include "ibguard.h"
 
+struct ibguard_policy __rcu *ibguard_active_policy;
+
+/* Serialises policy installs, mode changes, staging and unload. */
+DEFINE_MUTEX(ibguard_lock);
+static bool exiting;
 static enum ibguard_mode current_mode = IBGUARD_MODE_ENFORCING;
 static u64 policy_generation;
 
@@ -22,23 +29,111 @@ u64 ibguard_generation(void)
 	return READ_ONCE(policy_generation);
 }
 
+/* Called with ibguard_lock held; -ENODEV once unloading has begun. */
+int ibguard_check_alive(void)
+{
+	lockdep_assert_held(&ibguard_lock);
+	return exiting ? -ENODEV : 0;
+}
+
+void ibguard_set_mode(enum ibguard_mode mode)
+{
+	lockdep_assert_held(&ibguard_lock);
+	if (mode == ibguard_mode())
+		return;
+	WRITE_ONCE(current_mode, mode);
+	pr_info("mode set to %s\n",
+		mode == IBGUARD_MODE_ENFORCING ? "enforcing" : "permissive");
+	ibguard_event_policy(IBGUARD_EVENT_MODE_CHANGED, ibguard_generation(),
+			     mode);
+}
+
+static bool needs_map_hooks(const struct ibguard_policy *p)
+{
+	return p->class_rules[IBGUARD_CLASS_MAP] ||
+	       p->defaults[IBGUARD_CLASS_MAP] == IBGUARD_VERDICT_DENY;
+}
+
+/*
+ * Makes p the active policy, attaching the hooks it needs first and
+ * detaching those it no longer needs after. On failure nothing changed and
+ * the caller still owns p.
+ */
+int ibguard_policy_install(struct ibguard_policy *p)
+{
+	struct ibguard_policy *old;
+	int err;
+
+	lockdep_assert_held(&ibguard_lock);
+	if (needs_map_hooks(p)) {
+		err = ibguard_map_attach();
+		if (err)
+			return err;
+	}
+	p->generation = policy_generation + 1;
+	WRITE_ONCE(policy_generation, p->generation);
+	old = rcu_replace_pointer(ibguard_active_policy, p,
+				  lockdep_is_held(&ibguard_lock));
+	if (!needs_map_hooks(p))
+		ibguard_map_detach();
+	synchronize_rcu();
+	ibguard_policy_free(old);
+	pr_info("policy %llu loaded: %u pkey, %u endport, %u map rules\n",
+		p->generation, p->class_rules[IBGUARD_CLASS_PKEY],
+		p->class_rules[IBGUARD_CLASS_ENDPORT],
+		p->class_rules[IBGUARD_CLASS_MAP]);
+	return 0;
+}
+
+u32 ibguard_hooks_attached(void)
+{
+	return ibguard_map_is_attached() ? BIT(IBGUARD_CLASS_MAP) : 0;
+}
+
 static int __init ibguard_init(void)
 {
 	int err;
 
+	err = ibguard_stats_init();
+	if (err)
+		return err;
+	err = ibguard_events_init();
+	if (err)
+		goto out_stats;
 	err = ibguard_netlink_init();
 	if (err) {
 		pr_err("cannot register the generic netlink family: %d\n", err);
-		return err;
+		goto out_events;
 	}
 	pr_info("version %s loaded, protocol %u\n", IBGUARD_VERSION,
 		IBGUARD_PROTOCOL_VERSION);
 	return 0;
+
+out_events:
+	ibguard_events_exit();
+out_stats:
+	ibguard_stats_exit();
+	return err;
 }
 
 static void __exit ibguard_exit(void)
 {
+	struct ibguard_policy *old;
+
+	/* No command may attach hooks again once they are detached here. */
+	mutex_lock(&ibguard_lock);
+	exiting = true;
+	ibguard_map_detach();
+	mutex_unlock(&ibguard_lock);
+
+	ibguard_events_exit();
 	ibguard_netlink_exit();
+	old = rcu_replace_pointer(ibguard_active_policy, NULL, true);
+	synchronize_rcu();
+	ibguard_policy_free(old);
+	ibguard_map_exit();
+	ibguard_attach_exit();
+	ibguard_stats_exit();
 	pr_info("unloaded\n");
 }
 

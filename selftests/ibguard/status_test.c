@@ -134,7 +134,7 @@ TEST(reply_only_attribute_rejected)
 	ASSERT_EQ(0, genl_open(&conn));
 	nlh = genl_request(&conn, buf, IBGUARD_CMD_GET_STATUS,
 			   NLM_F_REQUEST | NLM_F_ACK);
-	mnl_attr_put_u8(nlh, IBGUARD_ATTR_MODE, IBGUARD_MODE_PERMISSIVE);
+	mnl_attr_put_strz(nlh, IBGUARD_ATTR_MODULE_VERSION, "9.9.9");
 	EXPECT_EQ(-EINVAL, genl_transact(&conn, nlh, status_cb, &st));
 	EXPECT_EQ(0, st.seen);
 	genl_close(&conn);

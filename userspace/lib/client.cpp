@@ -1,10 +1,34 @@
 #include "client.hpp"
 
+#include <fmt/format.h>
 #include <linux/ibguard.h>
 
 #include "error.hpp"
 
 namespace ibguard {
+
+namespace {
+
+// One POLICY_ADD message carries at most this much of rule attributes.
+constexpr std::size_t max_rules_payload = 60 * 1024;
+
+// Raises the kernel's rejection of a rule at the rule's source location.
+[[noreturn]] void throw_rule_error(const KernelError& e, const policy::Rule& rule) {
+  policy::Diagnostic diagnostic;
+  diagnostic.location = rule.location;
+  diagnostic.length = static_cast<unsigned>(std::max<std::size_t>(rule.source.size(), 1));
+  diagnostic.message = fmt::format("the kernel rejected this rule: {}",
+                                   e.ext_message().empty() ? e.what() : e.ext_message());
+  diagnostic.line_text = rule.source;
+  // The caret display needs the rule's own line; the source is that line
+  // without leading blanks, so show it from column 1.
+  diagnostic.location.column = 1;
+  std::string text = policy::format(diagnostic);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  throw Error(ExitCode::invalid_input, text);
+}
+
+}  // namespace
 
 Client::Client() {
   if (!nl::resolve_family(socket_, IBGUARD_GENL_NAME, family_))
@@ -17,6 +41,13 @@ nl::Message Client::request(std::uint8_t cmd, std::uint16_t flags) const {
   return nl::Message(family_.id, cmd, IBGUARD_GENL_VERSION, flags);
 }
 
+std::uint32_t Client::events_group() const {
+  auto it = family_.groups.find(IBGUARD_MCGRP_EVENTS);
+  if (it == family_.groups.end())
+    throw Error(ExitCode::invalid_input, "the module has no events multicast group");
+  return it->second;
+}
+
 Status Client::status() {
   auto msg = request(IBGUARD_CMD_GET_STATUS);
   Status status;
@@ -24,6 +55,138 @@ Status Client::status() {
       msg, [&](const nlmsghdr& reply) { status = Status::from_reply(reply); },
       "reading the module status");
   return status;
+}
+
+void Client::load(const policy::Policy& policy, const LoadOptions& options) {
+  auto begin = request(IBGUARD_CMD_POLICY_BEGIN);
+  static constexpr std::array<std::uint16_t, policy::class_count> default_attrs = {
+      IBGUARD_ATTR_DEFAULT_PKEY, IBGUARD_ATTR_DEFAULT_ENDPORT, IBGUARD_ATTR_DEFAULT_MAP};
+  for (std::size_t i = 0; i < policy::class_count; ++i)
+    begin.put_u8(default_attrs[i],
+                 static_cast<std::uint8_t>(policy.default_for(static_cast<policy::Class>(i))));
+  begin.put_u32(IBGUARD_ATTR_OPTIONS,
+                policy.pkey_on_roce.value_or(false) ? IBGUARD_OPT_PKEY_ON_ROCE : 0);
+  if (policy.mode) begin.put_u8(IBGUARD_ATTR_MODE, static_cast<std::uint8_t>(*policy.mode));
+  if (options.expected_generation)
+    begin.put_u64(IBGUARD_ATTR_GENERATION, *options.expected_generation);
+  try {
+    socket_.transact(begin, {}, "starting the policy load");
+  } catch (const KernelError& e) {
+    if (e.errnum() == EBUSY)
+      throw Error(ExitCode::conflict, "another policy load is in progress; nothing changed");
+    if (e.errnum() == ESTALE)
+      throw Error(ExitCode::conflict, "the active policy changed underneath; nothing changed");
+    throw;
+  }
+
+  // From here on, any failure aborts the staging (closing the socket would
+  // too, but the socket may live on).
+  bool committed = false;
+  struct Aborter {
+    Client& client;
+    bool& committed;
+    ~Aborter() {
+      if (committed) return;
+      try {
+        auto abort = client.request(IBGUARD_CMD_POLICY_ABORT);
+        client.socket_.transact(abort, {}, "aborting the policy load");
+      } catch (const std::exception&) {
+        // The kernel frees the staging when the socket closes anyway.
+      }
+    }
+  } aborter{*this, committed};
+
+  // Rules in chunks; remember where each rule lies to map a rejection back.
+  auto add = request(IBGUARD_CMD_POLICY_ADD);
+  struct Span {
+    std::size_t begin, end, rule;
+  };
+  std::vector<Span> spans;
+  auto send_add = [&] {
+    if (spans.empty()) return;
+    try {
+      socket_.transact(add, {}, "loading the policy rules");
+    } catch (const KernelError& e) {
+      for (const auto& span : spans)
+        if (e.bad_attr_offset() >= span.begin && e.bad_attr_offset() < span.end)
+          throw_rule_error(e, policy.rules[span.rule]);
+      throw;
+    }
+    add = request(IBGUARD_CMD_POLICY_ADD);
+    spans.clear();
+  };
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+    auto one = request(IBGUARD_CMD_POLICY_ADD);
+    put_rule(one, policy.rules[i]);
+    if (add.payload_size() + one.payload_size() > max_rules_payload) send_add();
+    std::size_t begin_offset = add.size();
+    add.append(one.payload(), one.payload_size());
+    spans.push_back({begin_offset, add.size(), i});
+  }
+  send_add();
+
+  auto commit = request(IBGUARD_CMD_POLICY_COMMIT);
+  if (options.dry_run) commit.put_flag(IBGUARD_ATTR_DRY_RUN);
+  socket_.transact(commit, {}, options.dry_run ? "validating the policy" : "committing the policy");
+  committed = true;
+}
+
+void Client::flush() { load(policy::Policy{}, {}); }
+
+void Client::set_mode(Mode mode) {
+  auto msg = request(IBGUARD_CMD_SET_MODE);
+  msg.put_u8(IBGUARD_ATTR_MODE, static_cast<std::uint8_t>(mode));
+  socket_.transact(msg, {}, "setting the mode");
+}
+
+void Client::reset_stats() {
+  auto msg = request(IBGUARD_CMD_STATS_RESET);
+  socket_.transact(msg, {}, "resetting the statistics");
+}
+
+void Client::dump(std::uint8_t cmd, const std::function<void(nl::Message&)>& fill,
+                  const std::function<void()>& reset, const nl::Socket::Handler& on_reply,
+                  std::string_view context) {
+  constexpr int attempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto msg = request(cmd, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP);
+    if (fill) fill(msg);
+    reset();
+    bool interrupted = false;
+    socket_.transact(
+        msg,
+        [&](const nlmsghdr& reply) {
+          if (reply.nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+          on_reply(reply);
+        },
+        context);
+    if (!interrupted) return;
+    if (attempt == attempts)
+      throw Error(ExitCode::conflict,
+                  fmt::format("{}: the policy kept changing during the read", context));
+  }
+}
+
+LoadedPolicy Client::policy() {
+  LoadedPolicy result;
+  dump(
+      IBGUARD_CMD_POLICY_GET, {}, [&] { result = LoadedPolicy{}; },
+      [&](const nlmsghdr& reply) { parse_policy_message(reply, result); }, "reading the policy");
+  auto status = this->status();
+  result.mode = status.mode;
+  return result;
+}
+
+Stats Client::stats(bool with_rules) {
+  Stats result;
+  dump(
+      IBGUARD_CMD_STATS_GET,
+      [&](nl::Message& msg) {
+        if (with_rules) msg.put_flag(IBGUARD_ATTR_RULE_STATS);
+      },
+      [&] { result = Stats{}; }, [&](const nlmsghdr& reply) { parse_stats_message(reply, result); },
+      "reading the statistics");
+  return result;
 }
 
 }  // namespace ibguard

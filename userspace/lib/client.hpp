@@ -1,10 +1,21 @@
 // A connection to the ibguard kernel module.
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include "netlink.hpp"
+#include "policy.hpp"
 #include "status.hpp"
+#include "wire.hpp"
 
 namespace ibguard {
+
+struct LoadOptions {
+  bool dry_run = false;
+  // Refuse (ExitCode::conflict) unless the active generation is this one.
+  std::optional<std::uint64_t> expected_generation;
+};
 
 class Client {
  public:
@@ -14,8 +25,25 @@ class Client {
 
   Status status();
 
+  // Loads policy atomically: every rule or none. A rule the kernel rejects
+  // is reported at its source location.
+  void load(const policy::Policy& policy, const LoadOptions& options);
+  // Every rule removed, every default allow; the mode is unchanged.
+  void flush();
+  void set_mode(Mode mode);
+  void reset_stats();
+
+  LoadedPolicy policy();
+  Stats stats(bool with_rules);
+
+  std::uint32_t events_group() const;
+
  private:
   nl::Message request(std::uint8_t cmd, std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) const;
+  // Runs a dump, retrying when a policy load interrupts it.
+  void dump(std::uint8_t cmd, const std::function<void(nl::Message&)>& fill,
+            const std::function<void()>& reset, const nl::Socket::Handler& on_reply,
+            std::string_view context);
 
   nl::Socket socket_;
   nl::Family family_;

@@ -79,6 +79,44 @@ void Message::put_u8(std::uint16_t type, std::uint8_t value) {
   mnl_attr_put_u8(header_, type, value);
 }
 
+void Message::put_u16(std::uint16_t type, std::uint16_t value) {
+  require(sizeof(value));
+  mnl_attr_put_u16(header_, type, value);
+}
+
+void Message::put_flag(std::uint16_t type) {
+  require(0);
+  mnl_attr_put(header_, type, 0, nullptr);
+}
+
+void Message::append(const void* data, std::size_t len) {
+  if (len == 0) return;
+  std::size_t needed = header_->nlmsg_len + MNL_ALIGN(len);
+  if (needed > capacity()) {
+    auto used = header_->nlmsg_len;
+    std::vector<std::uint64_t> bigger((needed * 2 + 7) / 8, 0);
+    std::memcpy(bigger.data(), buffer_.data(), used);
+    buffer_ = std::move(bigger);
+    header_ = reinterpret_cast<nlmsghdr*>(buffer_.data());
+  }
+  std::memcpy(reinterpret_cast<char*>(header_) + header_->nlmsg_len, data, len);
+  header_->nlmsg_len += MNL_ALIGN(len);
+}
+
+const char* Message::payload() const noexcept {
+  return reinterpret_cast<const char*>(header_) + MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(genlmsghdr));
+}
+
+std::size_t Message::payload_size() const noexcept {
+  return header_->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(genlmsghdr));
+}
+
+void for_each_attr(const nlmsghdr& msg, const std::function<void(const nlattr&)>& fn) {
+  std::size_t header = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(genlmsghdr));
+  if (msg.nlmsg_len < header) return;
+  for_each_attr(reinterpret_cast<const char*>(&msg) + header, msg.nlmsg_len - header, fn);
+}
+
 void Message::put_u32(std::uint16_t type, std::uint32_t value) {
   require(sizeof(value));
   mnl_attr_put_u32(header_, type, value);
@@ -175,6 +213,8 @@ void Socket::transact(Message& msg, const Handler& on_reply, std::string_view co
   request->nlmsg_seq = next_seq_++;
   if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0)
     throw KernelError(errno, std::string(context));
+  static const Handler ignore = [](const nlmsghdr&) {};
+  const Handler& handle = on_reply ? on_reply : ignore;
 
   std::vector<char> buffer(receive_buffer_size);
   for (;;) {
@@ -184,7 +224,14 @@ void Socket::transact(Message& msg, const Handler& on_reply, std::string_view co
     int remaining = static_cast<int>(len);
     for (; mnl_nlmsg_ok(reply, remaining); reply = mnl_nlmsg_next(reply, &remaining)) {
       if (reply->nlmsg_seq != request->nlmsg_seq || reply->nlmsg_pid != portid_) continue;
-      if (reply->nlmsg_type == NLMSG_DONE) return;
+      if (reply->nlmsg_type == NLMSG_DONE) {
+        // A dump that failed part-way says so in its DONE message.
+        int status = 0;
+        if (mnl_nlmsg_get_payload_len(reply) >= sizeof(status))
+          std::memcpy(&status, mnl_nlmsg_get_payload(reply), sizeof(status));
+        if (status < 0) throw KernelError(-status, std::string(context));
+        return;
+      }
       if (reply->nlmsg_type == NLMSG_ERROR) {
         const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(reply));
         if (err->error == 0) return;
@@ -194,7 +241,7 @@ void Socket::transact(Message& msg, const Handler& on_reply, std::string_view co
         throw KernelError(-err->error, std::string(context), ext_text, ext_offset);
       }
       if (reply->nlmsg_type < NLMSG_MIN_TYPE) continue;
-      on_reply(*reply);
+      handle(*reply);
       // A plain request without NLM_F_ACK ends with its single reply.
       if (!(request->nlmsg_flags & (NLM_F_ACK | NLM_F_DUMP))) return;
     }

@@ -28,11 +28,18 @@ class Message {
   std::size_t capacity() const noexcept { return buffer_.size() * sizeof(buffer_[0]); }
 
   void put_u8(std::uint16_t type, std::uint8_t value);
+  void put_u16(std::uint16_t type, std::uint16_t value);
+  void put_flag(std::uint16_t type);
   void put_u32(std::uint16_t type, std::uint32_t value);
   void put_u64(std::uint16_t type, std::uint64_t value);
   void put_string(std::uint16_t type, std::string_view value);
   nlattr* begin_nest(std::uint16_t type);
   void end_nest(nlattr* nest);
+  // Appends already-encoded attributes (another message's payload).
+  void append(const void* data, std::size_t len);
+  // The attributes after the genetlink header.
+  const char* payload() const noexcept;
+  std::size_t payload_size() const noexcept;
 
  private:
   void require(std::size_t payload);
@@ -97,6 +104,9 @@ struct Family {
   std::uint32_t version = 0;
   std::map<std::string, std::uint32_t> groups;
 };
+
+// Calls fn for every top-level attribute of a genetlink message.
+void for_each_attr(const nlmsghdr& msg, const std::function<void(const nlattr&)>& fn);
 
 // Looks the family up through the generic netlink controller. Returns false
 // when no such family is registered.

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What every hook does once it knows the deciding rule (or that none
+ * matched): count, report, and apply the mode. Called under rcu_read_lock()
+ * from hook handlers; never sleeps.
+ */
+#include "ibguard.h"
+
+/*
+ * Completes d (class, operation and object already set) from rule and p.
+ * Returns true when the caller must deny the operation.
+ */
+bool ibguard_conclude(const struct ibguard_policy *p,
+		      const struct ibguard_rule *rule,
+		      struct ibguard_decision *d)
+{
+	ibguard_stats_count(d->cls, IBGUARD_CHECKED);
+	if (rule) {
+		ibguard_policy_count_hit(p, rule->index);
+		d->rule = rule->index;
+		d->verdict = rule->verdict;
+		d->logged = rule->flags & IBGUARD_RULE_LOG;
+	} else {
+		d->rule = -1;
+		d->verdict = p->defaults[d->cls];
+		d->logged = false;
+	}
+
+	if (d->verdict == IBGUARD_VERDICT_ALLOW) {
+		ibguard_stats_count(d->cls, IBGUARD_ALLOWED);
+		if (d->logged)
+			ibguard_event_decision(d);
+		return false;
+	}
+
+	d->permissive = ibguard_mode() == IBGUARD_MODE_PERMISSIVE;
+	ibguard_stats_count(d->cls, d->permissive ? IBGUARD_WOULD_DENY :
+						    IBGUARD_DENIED);
+	ibguard_event_decision(d);
+	return !d->permissive;
+}

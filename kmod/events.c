@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Decision events: hooks record denials (and "log" rule hits) into a small
+ * ring without blocking or allocating; a work item turns them into netlink
+ * multicast messages on the "events" group and compact kernel log lines.
+ * Both are rate-limited; what does not fit is counted as dropped.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/ratelimit.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+#include "ibguard.h"
+
+#define EVENT_RING_SIZE	256
+#define EVENT_PATH_LEN	256
+
+struct event_record {
+	struct ibguard_decision d;	/* file is cleared: not kept */
+	u32 pid, uid, gid;
+	char comm[TASK_COMM_LEN];
+	u32 dev;
+	u64 ino;
+	char path[EVENT_PATH_LEN];
+};
+
+static struct event_record *ring;
+static unsigned int ring_head, ring_len;
+static DEFINE_SPINLOCK(ring_lock);
+static atomic64_t dropped = ATOMIC64_INIT(0);
+/* Up to 200 events a second reach listeners; bursts beyond are dropped. */
+static DEFINE_RATELIMIT_STATE(event_rs, HZ, 200);
+
+static void events_work_fn(struct work_struct *work);
+static DECLARE_WORK(events_work, events_work_fn);
+
+static const char *const class_names[] = {
+	[IBGUARD_CLASS_PKEY] = "pkey",
+	[IBGUARD_CLASS_ENDPORT] = "endport",
+	[IBGUARD_CLASS_MAP] = "map",
+};
+
+static void fill_record(struct event_record *rec,
+			const struct ibguard_decision *d)
+{
+	const struct cred *cred = current_cred();
+	char *path;
+
+	rec->d = *d;
+	rec->d.file = NULL;
+	rec->pid = task_tgid_nr(current);
+	rec->uid = from_kuid(&init_user_ns, cred->euid);
+	rec->gid = from_kgid(&init_user_ns, cred->egid);
+	get_task_comm(rec->comm, current);
+	rec->path[0] = '\0';
+	if (d->file) {
+		const struct inode *inode = file_inode(d->file);
+
+		rec->dev = inode->i_sb->s_dev;
+		rec->ino = inode->i_ino;
+		/* d_path() neither sleeps nor allocates. */
+		path = d_path(&d->file->f_path, rec->path, sizeof(rec->path));
+		if (IS_ERR(path))
+			rec->path[0] = '\0';
+		else
+			memmove(rec->path, path, strlen(path) + 1);
+	}
+}
+
+/* Called from hooks: never sleeps, never allocates. */
+void ibguard_event_decision(const struct ibguard_decision *d)
+{
+	unsigned long flags;
+
+	if (!__ratelimit(&event_rs)) {
+		atomic64_inc(&dropped);
+		return;
+	}
+	spin_lock_irqsave(&ring_lock, flags);
+	if (ring_len == EVENT_RING_SIZE) {
+		spin_unlock_irqrestore(&ring_lock, flags);
+		atomic64_inc(&dropped);
+		return;
+	}
+	fill_record(&ring[(ring_head + ring_len) % EVENT_RING_SIZE], d);
+	ring_len++;
+	spin_unlock_irqrestore(&ring_lock, flags);
+	schedule_work(&events_work);
+}
+
+u64 ibguard_events_dropped(void)
+{
+	return atomic64_read(&dropped);
+}
+
+static int put_decision(struct sk_buff *msg, const struct event_record *rec)
+{
+	const struct ibguard_decision *d = &rec->d;
+	u8 type = d->verdict == IBGUARD_VERDICT_DENY ? IBGUARD_EVENT_DENIED :
+		  IBGUARD_EVENT_LOGGED;
+
+	if (nla_put_u8(msg, IBGUARD_EVENT_TYPE, type) ||
+	    nla_put_u8(msg, IBGUARD_EVENT_CLASS, d->cls) ||
+	    nla_put_u8(msg, IBGUARD_EVENT_VERDICT, d->verdict) ||
+	    (d->permissive && nla_put_flag(msg, IBGUARD_EVENT_PERMISSIVE)) ||
+	    (d->rule >= 0 && nla_put_u32(msg, IBGUARD_EVENT_RULE, d->rule)) ||
+	    nla_put_u32(msg, IBGUARD_EVENT_PID, rec->pid) ||
+	    nla_put_string(msg, IBGUARD_EVENT_COMM, rec->comm) ||
+	    nla_put_u32(msg, IBGUARD_EVENT_UID, rec->uid) ||
+	    nla_put_u32(msg, IBGUARD_EVENT_GID, rec->gid) ||
+	    nla_put_string(msg, IBGUARD_EVENT_OPERATION, d->operation) ||
+	    nla_put_u64_64bit(msg, IBGUARD_EVENT_DROPPED,
+			      atomic64_read(&dropped), IBGUARD_EVENT_PAD))
+		return -EMSGSIZE;
+	if (d->cls == IBGUARD_CLASS_MAP &&
+	    (nla_put_u32(msg, IBGUARD_EVENT_DEV, rec->dev) ||
+	     nla_put_u64_64bit(msg, IBGUARD_EVENT_INO, rec->ino,
+			       IBGUARD_EVENT_PAD) ||
+	     nla_put_u32(msg, IBGUARD_EVENT_PROT, d->prot) ||
+	     (d->shared && nla_put_flag(msg, IBGUARD_EVENT_SHARED)) ||
+	     (rec->path[0] &&
+	      nla_put_string(msg, IBGUARD_EVENT_PATH, rec->path))))
+		return -EMSGSIZE;
+	return 0;
+}
+
+typedef int (*event_filler)(struct sk_buff *msg, const void *data);
+
+static void send_event(event_filler fill, const void *data)
+{
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		goto drop;
+	hdr = ibguard_netlink_put_event(msg);
+	if (!hdr)
+		goto free;
+	nest = nla_nest_start(msg, IBGUARD_ATTR_EVENT);
+	if (!nest || fill(msg, data))
+		goto free;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	/* -ESRCH only means nobody listens. */
+	ibguard_netlink_multicast(msg, GFP_KERNEL);
+	return;
+free:
+	nlmsg_free(msg);
+drop:
+	atomic64_inc(&dropped);
+}
+
+static int fill_decision(struct sk_buff *msg, const void *data)
+{
+	return put_decision(msg, data);
+}
+
+static void log_decision(const struct event_record *rec)
+{
+	const struct ibguard_decision *d = &rec->d;
+	const char *what = d->verdict == IBGUARD_VERDICT_ALLOW ? "allowed" :
+			   d->permissive ? "would deny" : "denied";
+	char rule[16] = "default";
+
+	if (d->rule >= 0)
+		snprintf(rule, sizeof(rule), "rule %d", d->rule + 1);
+	if (d->cls == IBGUARD_CLASS_MAP)
+		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u dev=%u:%u ino=%llu prot=%s%s%s%s path=%s\n",
+				      what, class_names[d->cls], d->operation,
+				      rule, rec->pid, rec->comm, rec->uid,
+				      rec->gid, MAJOR(rec->dev), MINOR(rec->dev),
+				      rec->ino,
+				      d->prot & IBGUARD_PROT_READ ? "r" : "",
+				      d->prot & IBGUARD_PROT_WRITE ? "w" : "",
+				      d->prot & IBGUARD_PROT_EXEC ? "x" : "",
+				      d->shared ? " shared" : "",
+				      rec->path[0] ? rec->path : "?");
+	else
+		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u\n",
+				      what, class_names[d->cls], d->operation,
+				      rule, rec->pid, rec->comm, rec->uid,
+				      rec->gid);
+}
+
+static void events_work_fn(struct work_struct *work)
+{
+	struct event_record *rec;
+	unsigned long flags;
+
+	rec = kmalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return;
+	for (;;) {
+		spin_lock_irqsave(&ring_lock, flags);
+		if (!ring_len) {
+			spin_unlock_irqrestore(&ring_lock, flags);
+			break;
+		}
+		*rec = ring[ring_head];
+		ring_head = (ring_head + 1) % EVENT_RING_SIZE;
+		ring_len--;
+		spin_unlock_irqrestore(&ring_lock, flags);
+		if (rec->d.verdict == IBGUARD_VERDICT_DENY)
+			log_decision(rec);
+		send_event(fill_decision, rec);
+	}
+	kfree(rec);
+}
+
+struct policy_event {
+	u8 type, mode;
+	u64 generation;
+};
+
+static int fill_policy(struct sk_buff *msg, const void *data)
+{
+	const struct policy_event *ev = data;
+
+	if (nla_put_u8(msg, IBGUARD_EVENT_TYPE, ev->type) ||
+	    nla_put_u64_64bit(msg, IBGUARD_EVENT_GENERATION, ev->generation,
+			      IBGUARD_EVENT_PAD) ||
+	    nla_put_u8(msg, IBGUARD_EVENT_MODE, ev->mode) ||
+	    nla_put_u32(msg, IBGUARD_EVENT_PID, task_tgid_nr(current)) ||
+	    nla_put_string(msg, IBGUARD_EVENT_COMM, current->comm) ||
+	    nla_put_u32(msg, IBGUARD_EVENT_UID,
+			from_kuid(&init_user_ns, current_euid())))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Policy loads and mode changes, from the loading task's context. */
+void ibguard_event_policy(enum ibguard_event_type type, u64 generation, u8 mode)
+{
+	struct policy_event ev = {
+		.type = type, .mode = mode, .generation = generation,
+	};
+
+	send_event(fill_policy, &ev);
+}
+
+int ibguard_events_init(void)
+{
+	ring = kcalloc(EVENT_RING_SIZE, sizeof(*ring), GFP_KERNEL);
+	return ring ? 0 : -ENOMEM;
+}
+
+/* Hooks are detached by now; drain what they left. */
+void ibguard_events_exit(void)
+{
+	flush_work(&events_work);
+	kfree(ring);
+}

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The compiled policy: built once from a staging area, immutable afterwards,
+ * read under RCU. Every class keeps its rules in file order; per-class
+ * indexes (sorted arrays) find the candidate rules of a request, so that a
+ * decision costs O(log n) lookups instead of a scan of all rules, and the
+ * first match in file order is the candidate with the lowest index.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/jhash.h>
+#include <linux/kdev_t.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include "ibguard.h"
+
+#define NO_RULE U32_MAX
+
+static int cmp_inode_key(const void *a, const void *b)
+{
+	const struct ibguard_inode_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return 0;
+}
+
+static int cmp_u32_key(const void *a, const void *b)
+{
+	const struct ibguard_u32_key *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return 0;
+}
+
+static u32 fstype_hash(const char *name)
+{
+	return jhash(name, strlen(name), 0);
+}
+
+static int build_map_indexes(struct ibguard_policy *p)
+{
+	u32 nr[__IBGUARD_MAP_MAX] = {}, pos[__IBGUARD_MAP_MAX] = {};
+	const struct ibguard_rule *rule;
+	u32 i;
+
+	for (i = 0; i < p->nr_rules; i++)
+		if (p->rules[i].cls == IBGUARD_CLASS_MAP)
+			nr[p->rules[i].map.object]++;
+
+	p->map_path = kvcalloc(nr[IBGUARD_MAP_PATH], sizeof(*p->map_path),
+			       GFP_KERNEL_ACCOUNT);
+	p->map_tree = kvcalloc(nr[IBGUARD_MAP_TREE], sizeof(*p->map_tree),
+			       GFP_KERNEL_ACCOUNT);
+	p->map_chr = kvcalloc(nr[IBGUARD_MAP_CHARDEV], sizeof(*p->map_chr),
+			      GFP_KERNEL_ACCOUNT);
+	p->map_fs = kvcalloc(nr[IBGUARD_MAP_FS], sizeof(*p->map_fs),
+			     GFP_KERNEL_ACCOUNT);
+	if ((nr[IBGUARD_MAP_PATH] && !p->map_path) ||
+	    (nr[IBGUARD_MAP_TREE] && !p->map_tree) ||
+	    (nr[IBGUARD_MAP_CHARDEV] && !p->map_chr) ||
+	    (nr[IBGUARD_MAP_FS] && !p->map_fs))
+		return -ENOMEM;
+
+	for (i = 0; i < p->nr_rules; i++) {
+		struct ibguard_inode_key *ik;
+		struct ibguard_u32_key *uk;
+
+		rule = &p->rules[i];
+		if (rule->cls != IBGUARD_CLASS_MAP)
+			continue;
+		switch (rule->map.object) {
+		case IBGUARD_MAP_PATH:
+		case IBGUARD_MAP_TREE:
+			ik = rule->map.object == IBGUARD_MAP_PATH ?
+			     p->map_path : p->map_tree;
+			ik += pos[rule->map.object]++;
+			ik->dev = rule->map.dev;
+			ik->ino = rule->map.ino;
+			ik->rule = i;
+			break;
+		case IBGUARD_MAP_CHARDEV:
+			uk = &p->map_chr[pos[IBGUARD_MAP_CHARDEV]++];
+			uk->key = rule->map.major;
+			uk->rule = i;
+			break;
+		case IBGUARD_MAP_FS:
+			uk = &p->map_fs[pos[IBGUARD_MAP_FS]++];
+			uk->key = fstype_hash(rule->map.fstype);
+			uk->rule = i;
+			break;
+		}
+	}
+	p->nr_map_path = nr[IBGUARD_MAP_PATH];
+	p->nr_map_tree = nr[IBGUARD_MAP_TREE];
+	p->nr_map_chr = nr[IBGUARD_MAP_CHARDEV];
+	p->nr_map_fs = nr[IBGUARD_MAP_FS];
+	sort(p->map_path, p->nr_map_path, sizeof(*p->map_path), cmp_inode_key, NULL);
+	sort(p->map_tree, p->nr_map_tree, sizeof(*p->map_tree), cmp_inode_key, NULL);
+	sort(p->map_chr, p->nr_map_chr, sizeof(*p->map_chr), cmp_u32_key, NULL);
+	sort(p->map_fs, p->nr_map_fs, sizeof(*p->map_fs), cmp_u32_key, NULL);
+	p->memory += (p->nr_map_path + p->nr_map_tree) * sizeof(*p->map_path) +
+		     (p->nr_map_chr + p->nr_map_fs) * sizeof(*p->map_chr);
+	return 0;
+}
+
+static int alloc_hits(struct ibguard_policy *p)
+{
+	u32 i;
+
+	p->nr_hit_chunks = DIV_ROUND_UP(p->nr_rules, IBGUARD_HITS_PER_CHUNK);
+	if (!p->nr_hit_chunks)
+		return 0;
+	p->hits = kcalloc(p->nr_hit_chunks, sizeof(*p->hits), GFP_KERNEL_ACCOUNT);
+	if (!p->hits)
+		return -ENOMEM;
+	for (i = 0; i < p->nr_hit_chunks; i++) {
+		p->hits[i] = __alloc_percpu_gfp(IBGUARD_HITS_PER_CHUNK * sizeof(u64),
+						sizeof(u64), GFP_KERNEL_ACCOUNT);
+		if (!p->hits[i])
+			return -ENOMEM;
+	}
+	p->memory += p->nr_hit_chunks * IBGUARD_HITS_PER_CHUNK * sizeof(u64) *
+		     num_possible_cpus();
+	return 0;
+}
+
+/*
+ * Builds a policy from the staged rules, which it takes over (the staging
+ * is left empty). Returns the policy or an ERR_PTR.
+ */
+struct ibguard_policy *ibguard_policy_build(struct ibguard_staging *staging,
+					    struct netlink_ext_ack *extack)
+{
+	struct ibguard_policy *p;
+	u32 i;
+	int err;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	memcpy(p->defaults, staging->defaults, sizeof(p->defaults));
+	p->options = staging->options;
+	p->rules = staging->rules;
+	p->nr_rules = staging->nr_rules;
+	p->memory = sizeof(*p) + staging->memory;
+	staging->rules = NULL;
+	staging->nr_rules = 0;
+	staging->capacity = 0;
+	staging->memory = 0;
+
+	for (i = 0; i < p->nr_rules; i++)
+		p->class_rules[p->rules[i].cls]++;
+	err = build_map_indexes(p);
+	if (!err)
+		err = alloc_hits(p);
+	if (err) {
+		ibguard_policy_free(p);
+		return ERR_PTR(err);
+	}
+	return p;
+}
+
+static void free_rules(struct ibguard_rule *rules, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		ibguard_rule_release(&rules[i]);
+	kvfree(rules);
+}
+
+void ibguard_policy_free(struct ibguard_policy *p)
+{
+	u32 i;
+
+	if (!p)
+		return;
+	free_rules(p->rules, p->nr_rules);
+	kvfree(p->map_path);
+	kvfree(p->map_tree);
+	kvfree(p->map_chr);
+	kvfree(p->map_fs);
+	for (i = 0; p->hits && i < p->nr_hit_chunks; i++)
+		free_percpu(p->hits[i]);
+	kfree(p->hits);
+	kfree(p);
+}
+
+void ibguard_staging_release(struct ibguard_staging *staging)
+{
+	free_rules(staging->rules, staging->nr_rules);
+	memset(staging, 0, sizeof(*staging));
+}
+
+static bool map_rule_applies(const struct ibguard_rule *rule, u32 prot,
+			     bool shared)
+{
+	if (rule->map.prot && !(rule->map.prot & prot))
+		return false;
+	if ((rule->flags & IBGUARD_RULE_SHARED) && !shared)
+		return false;
+	return ibguard_subjects_match(rule);
+}
+
+/* Lowest-index applying rule among the entries for (dev, ino), below best. */
+static u32 scan_inode_index(const struct ibguard_policy *p,
+			    const struct ibguard_inode_key *index, u32 nr,
+			    u32 dev, u64 ino, u32 best, u32 prot, bool shared)
+{
+	u32 lo = 0, hi = nr;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (index[mid].dev < dev ||
+		    (index[mid].dev == dev && index[mid].ino < ino))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nr && index[lo].dev == dev && index[lo].ino == ino &&
+	     index[lo].rule < best; lo++)
+		if (map_rule_applies(&p->rules[index[lo].rule], prot, shared))
+			return index[lo].rule;
+	return best;
+}
+
+static u32 first_u32_key(const struct ibguard_u32_key *index, u32 nr, u32 key)
+{
+	u32 lo = 0, hi = nr;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (index[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static u32 scan_chardev(const struct ibguard_policy *p, dev_t rdev, u32 best,
+			u32 prot, bool shared)
+{
+	u32 major = MAJOR(rdev), minor = MINOR(rdev);
+	u32 i = first_u32_key(p->map_chr, p->nr_map_chr, major);
+
+	for (; i < p->nr_map_chr && p->map_chr[i].key == major &&
+	     p->map_chr[i].rule < best; i++) {
+		const struct ibguard_rule *rule = &p->rules[p->map_chr[i].rule];
+
+		if (minor >= rule->map.minor_lo && minor <= rule->map.minor_hi &&
+		    map_rule_applies(rule, prot, shared))
+			return p->map_chr[i].rule;
+	}
+	return best;
+}
+
+static u32 scan_fstype(const struct ibguard_policy *p, const char *fstype,
+		       u32 best, u32 prot, bool shared)
+{
+	u32 hash = fstype_hash(fstype);
+	u32 i = first_u32_key(p->map_fs, p->nr_map_fs, hash);
+
+	for (; i < p->nr_map_fs && p->map_fs[i].key == hash &&
+	     p->map_fs[i].rule < best; i++) {
+		const struct ibguard_rule *rule = &p->rules[p->map_fs[i].rule];
+
+		if (!strcmp(rule->map.fstype, fstype) &&
+		    map_rule_applies(rule, prot, shared))
+			return p->map_fs[i].rule;
+	}
+	return best;
+}
+
+/*
+ * Directories above the file, up to its filesystem's root, under RCU: a
+ * concurrent rename may make the walk see the old or the new parent, never
+ * freed memory.
+ */
+static u32 scan_trees(const struct ibguard_policy *p, const struct file *file,
+		      u32 best, u32 prot, bool shared)
+{
+	const struct dentry *dentry = file->f_path.dentry;
+	dev_t dev = file_inode(file)->i_sb->s_dev;
+
+	for (;;) {
+		const struct dentry *parent = READ_ONCE(dentry->d_parent);
+		const struct inode *inode;
+
+		if (parent == dentry)
+			break;
+		dentry = parent;
+		inode = READ_ONCE(dentry->d_inode);
+		if (inode)
+			best = scan_inode_index(p, p->map_tree, p->nr_map_tree,
+						dev, inode->i_ino, best, prot,
+						shared);
+	}
+	return best;
+}
+
+/*
+ * The first map rule, in policy order, that applies to mapping file with
+ * prot (IBGUARD_PROT_*) for the current task; NULL when none does. Caller
+ * holds rcu_read_lock().
+ */
+const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *p,
+						   const struct file *file,
+						   u32 prot, bool shared)
+{
+	const struct inode *inode = file_inode(file);
+	u32 best = NO_RULE;
+
+	if (!p->class_rules[IBGUARD_CLASS_MAP])
+		return NULL;
+	if (p->nr_map_path)
+		best = scan_inode_index(p, p->map_path, p->nr_map_path,
+					inode->i_sb->s_dev, inode->i_ino, best,
+					prot, shared);
+	if (p->nr_map_chr && S_ISCHR(inode->i_mode))
+		best = scan_chardev(p, inode->i_rdev, best, prot, shared);
+	if (p->nr_map_fs)
+		best = scan_fstype(p, inode->i_sb->s_type->name, best, prot,
+				   shared);
+	if (p->nr_map_tree)
+		best = scan_trees(p, file, best, prot, shared);
+	return best == NO_RULE ? NULL : &p->rules[best];
+}
+
+void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule)
+{
+	u64 __percpu *chunk;
+
+	if (WARN_ON_ONCE(rule >= p->nr_rules))
+		return;
+	chunk = p->hits[rule / IBGUARD_HITS_PER_CHUNK];
+	this_cpu_inc(*(chunk + rule % IBGUARD_HITS_PER_CHUNK));
+}
+
+u64 ibguard_policy_rule_hits(const struct ibguard_policy *p, u32 rule)
+{
+	u64 __percpu *chunk = p->hits[rule / IBGUARD_HITS_PER_CHUNK];
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(chunk + rule % IBGUARD_HITS_PER_CHUNK, cpu);
+	return sum;
+}
+
+void ibguard_policy_reset_hits(struct ibguard_policy *p)
+{
+	u32 i;
+	int cpu;
+
+	for (i = 0; i < p->nr_hit_chunks; i++)
+		for_each_possible_cpu(cpu)
+			memset(per_cpu_ptr(p->hits[i], cpu), 0,
+			       IBGUARD_HITS_PER_CHUNK * sizeof(u64));
+}
