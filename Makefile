@@ -18,8 +18,8 @@ JOBS    ?= $(shell nproc)
 export IBGUARD_KERNEL := $(KVER)
 
 KSELFTEST := $(shell . scripts/lib.sh; echo $$IBGUARD_CACHE)/linux-source/tools/testing/selftests
-SELFTESTS := status_test mapit
-SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -I$(ROOT)/include/uapi \
+SELFTESTS := status_test policy_test mapit
+SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
 .PHONY: all modules test-modules ibguardctl selftests deps check demo clean
@@ -42,6 +42,7 @@ modules:
 
 test-modules:
 	$(call kbuild,selftests,selftests/ibguard/kmod)
+	$(if $(wildcard selftests/ibguard/mockhca/Kbuild),$(call kbuild,mockhca,selftests/ibguard/mockhca))
 
 ibguardctl:
 	@cmake -S userspace -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -69,20 +69,7 @@ size_t ibguard_rule_memory(const struct ibguard_rule *rule);
 /* subject.c: does the current task match every subject of a rule? */
 bool ibguard_subjects_match(const struct ibguard_rule *rule);
 
-/*
- * Index entries: sorted arrays searched with binary search, so a decision
- * never scans all rules.
- */
-struct ibguard_inode_key {
-	u64 ino;
-	u32 dev;
-	u32 rule;
-};
-
-struct ibguard_u32_key {
-	u32 key;
-	u32 rule;
-};
+#include "index.h"
 
 /* Per-CPU rule hit counters live in chunks: one alloc_percpu stays small. */
 #define IBGUARD_HITS_PER_CHUNK 2048

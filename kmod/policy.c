@@ -20,30 +20,6 @@
 
 #define NO_RULE U32_MAX
 
-static int cmp_inode_key(const void *a, const void *b)
-{
-	const struct ibguard_inode_key *x = a, *y = b;
-
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->rule != y->rule)
-		return x->rule < y->rule ? -1 : 1;
-	return 0;
-}
-
-static int cmp_u32_key(const void *a, const void *b)
-{
-	const struct ibguard_u32_key *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	if (x->rule != y->rule)
-		return x->rule < y->rule ? -1 : 1;
-	return 0;
-}
-
 static u32 fstype_hash(const char *name)
 {
 	return jhash(name, strlen(name), 0);
@@ -106,10 +82,14 @@ static int build_map_indexes(struct ibguard_policy *p)
 	p->nr_map_tree = nr[IBGUARD_MAP_TREE];
 	p->nr_map_chr = nr[IBGUARD_MAP_CHARDEV];
 	p->nr_map_fs = nr[IBGUARD_MAP_FS];
-	sort(p->map_path, p->nr_map_path, sizeof(*p->map_path), cmp_inode_key, NULL);
-	sort(p->map_tree, p->nr_map_tree, sizeof(*p->map_tree), cmp_inode_key, NULL);
-	sort(p->map_chr, p->nr_map_chr, sizeof(*p->map_chr), cmp_u32_key, NULL);
-	sort(p->map_fs, p->nr_map_fs, sizeof(*p->map_fs), cmp_u32_key, NULL);
+	sort(p->map_path, p->nr_map_path, sizeof(*p->map_path),
+	     ibguard_inode_key_cmp, NULL);
+	sort(p->map_tree, p->nr_map_tree, sizeof(*p->map_tree),
+	     ibguard_inode_key_cmp, NULL);
+	sort(p->map_chr, p->nr_map_chr, sizeof(*p->map_chr),
+	     ibguard_u32_key_cmp, NULL);
+	sort(p->map_fs, p->nr_map_fs, sizeof(*p->map_fs),
+	     ibguard_u32_key_cmp, NULL);
 	p->memory += (p->nr_map_path + p->nr_map_tree) * sizeof(*p->map_path) +
 		     (p->nr_map_chr + p->nr_map_fs) * sizeof(*p->map_chr);
 	return 0;
@@ -219,17 +199,8 @@ static u32 scan_inode_index(const struct ibguard_policy *p,
 			    const struct ibguard_inode_key *index, u32 nr,
 			    u32 dev, u64 ino, u32 best, u32 prot, bool shared)
 {
-	u32 lo = 0, hi = nr;
+	u32 lo = ibguard_inode_lower_bound(index, nr, dev, ino);
 
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (index[mid].dev < dev ||
-		    (index[mid].dev == dev && index[mid].ino < ino))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (; lo < nr && index[lo].dev == dev && index[lo].ino == ino &&
 	     index[lo].rule < best; lo++)
 		if (map_rule_applies(&p->rules[index[lo].rule], prot, shared))
@@ -237,26 +208,11 @@ static u32 scan_inode_index(const struct ibguard_policy *p,
 	return best;
 }
 
-static u32 first_u32_key(const struct ibguard_u32_key *index, u32 nr, u32 key)
-{
-	u32 lo = 0, hi = nr;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-
-		if (index[mid].key < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static u32 scan_chardev(const struct ibguard_policy *p, dev_t rdev, u32 best,
 			u32 prot, bool shared)
 {
 	u32 major = MAJOR(rdev), minor = MINOR(rdev);
-	u32 i = first_u32_key(p->map_chr, p->nr_map_chr, major);
+	u32 i = ibguard_u32_lower_bound(p->map_chr, p->nr_map_chr, major);
 
 	for (; i < p->nr_map_chr && p->map_chr[i].key == major &&
 	     p->map_chr[i].rule < best; i++) {
@@ -273,7 +229,7 @@ static u32 scan_fstype(const struct ibguard_policy *p, const char *fstype,
 		       u32 best, u32 prot, bool shared)
 {
 	u32 hash = fstype_hash(fstype);
-	u32 i = first_u32_key(p->map_fs, p->nr_map_fs, hash);
+	u32 i = ibguard_u32_lower_bound(p->map_fs, p->nr_map_fs, hash);
 
 	for (; i < p->nr_map_fs && p->map_fs[i].key == hash &&
 	     p->map_fs[i].rule < best; i++) {

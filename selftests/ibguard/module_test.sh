@@ -21,7 +21,12 @@ out=$($IBGUARDCTL status 2>&1)
 expect_eq "status text" "module version:    0.1.0
 protocol version:  1
 mode:              enforcing
-policy generation: 0" "$out"
+policy generation: 0
+rules:             0
+policy memory:     0 bytes
+staging memory:    0 bytes
+hooks attached:    none
+events dropped:    0" "$out"
 
 out=$($IBGUARDCTL status -j 2>&1)
 expect_eq "status json" '{
@@ -29,7 +34,12 @@ expect_eq "status json" '{
   "module_version": "0.1.0",
   "protocol_version": 1,
   "mode": "enforcing",
-  "generation": 0
+  "generation": 0,
+  "rules": 0,
+  "memory": 0,
+  "staging_memory": 0,
+  "hooks": [],
+  "events_dropped": 0
 }' "$out"
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $IBGUARDCTL status 2>&1)

@@ -12,6 +12,9 @@ build=$(cd "$here/../.." && pwd)/build
 all_tests=(
 	module_test.sh:none
 	status_test:module
+	policy_test:module
+	map_test.sh:none
+	stress_test.sh:none
 )
 
 selected=("$@")

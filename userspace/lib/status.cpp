@@ -1,7 +1,10 @@
 #include "status.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <linux/ibguard.h>
+
+#include <array>
 
 #include "error.hpp"
 #include "netlink.hpp"
@@ -29,16 +32,37 @@ Status Status::from_reply(const nlmsghdr& reply) {
                 fmt::format("the module reports an unknown mode {}", mode));
   status.mode = static_cast<Mode>(mode);
   status.generation = attrs.u64(IBGUARD_ATTR_GENERATION);
+  // Absent until a policy has been loaded.
+  if (attrs.has(IBGUARD_ATTR_RULE_COUNT)) status.rules = attrs.u32(IBGUARD_ATTR_RULE_COUNT);
+  if (attrs.has(IBGUARD_ATTR_MEMORY)) status.memory = attrs.u64(IBGUARD_ATTR_MEMORY);
+  status.staging_memory = attrs.u64(IBGUARD_ATTR_STAGING_MEMORY);
+  status.hooks = attrs.u32(IBGUARD_ATTR_HOOKS);
+  status.events_dropped = attrs.u64(IBGUARD_ATTR_EVENTS_DROPPED);
   return status;
 }
 
+std::vector<std::string> Status::attached_classes() const {
+  static constexpr std::array names = {"pkey", "endport", "map"};
+  std::vector<std::string> classes;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (hooks & (1u << i)) classes.emplace_back(names[i]);
+  return classes;
+}
+
 std::string Status::to_text() const {
+  auto classes = attached_classes();
   return fmt::format(
       "module version:    {}\n"
       "protocol version:  {}\n"
       "mode:              {}\n"
-      "policy generation: {}\n",
-      module_version, protocol_version, to_string(mode), generation);
+      "policy generation: {}\n"
+      "rules:             {}\n"
+      "policy memory:     {} bytes\n"
+      "staging memory:    {} bytes\n"
+      "hooks attached:    {}\n"
+      "events dropped:    {}\n",
+      module_version, protocol_version, to_string(mode), generation, rules, memory, staging_memory,
+      classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), events_dropped);
 }
 
 nlohmann::ordered_json Status::to_json() const {
@@ -48,6 +72,11 @@ nlohmann::ordered_json Status::to_json() const {
       {"protocol_version", protocol_version},
       {"mode", to_string(mode)},
       {"generation", generation},
+      {"rules", rules},
+      {"memory", memory},
+      {"staging_memory", staging_memory},
+      {"hooks", attached_classes()},
+      {"events_dropped", events_dropped},
   };
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace ibguard {
 
@@ -22,9 +23,15 @@ struct Status {
   std::uint32_t protocol_version = 0;
   Mode mode = Mode::enforcing;
   std::uint64_t generation = 0;
+  std::uint32_t rules = 0;
+  std::uint64_t memory = 0;          // bytes of the active policy
+  std::uint64_t staging_memory = 0;  // bytes held by a load in progress
+  std::uint32_t hooks = 0;           // bit per class whose hooks are attached
+  std::uint64_t events_dropped = 0;
 
   static Status from_reply(const nlmsghdr& reply);
 
+  std::vector<std::string> attached_classes() const;
   std::string to_text() const;
   nlohmann::ordered_json to_json() const;
 };

@@ -15,6 +15,11 @@ nl::Message status_reply(std::uint8_t mode, bool with_generation = true) {
   msg.put_u32(IBGUARD_ATTR_PROTOCOL_VERSION, 1);
   msg.put_u8(IBGUARD_ATTR_MODE, mode);
   if (with_generation) msg.put_u64(IBGUARD_ATTR_GENERATION, 42);
+  msg.put_u32(IBGUARD_ATTR_RULE_COUNT, 3);
+  msg.put_u64(IBGUARD_ATTR_MEMORY, 4096);
+  msg.put_u64(IBGUARD_ATTR_STAGING_MEMORY, 0);
+  msg.put_u32(IBGUARD_ATTR_HOOKS, 1u << IBGUARD_CLASS_MAP);
+  msg.put_u64(IBGUARD_ATTR_EVENTS_DROPPED, 7);
   return msg;
 }
 
@@ -25,6 +30,11 @@ TEST(Status, ParsesEveryField) {
   EXPECT_EQ(status.protocol_version, 1u);
   EXPECT_EQ(status.mode, Mode::permissive);
   EXPECT_EQ(status.generation, 42u);
+  EXPECT_EQ(status.rules, 3u);
+  EXPECT_EQ(status.memory, 4096u);
+  EXPECT_EQ(status.staging_memory, 0u);
+  EXPECT_EQ(status.attached_classes(), std::vector<std::string>{"map"});
+  EXPECT_EQ(status.events_dropped, 7u);
 }
 
 TEST(Status, TextOutput) {
@@ -33,14 +43,20 @@ TEST(Status, TextOutput) {
             "module version:    0.1.0\n"
             "protocol version:  1\n"
             "mode:              enforcing\n"
-            "policy generation: 42\n");
+            "policy generation: 42\n"
+            "rules:             3\n"
+            "policy memory:     4096 bytes\n"
+            "staging memory:    0 bytes\n"
+            "hooks attached:    map\n"
+            "events dropped:    7\n");
 }
 
 TEST(Status, JsonOutputHasSchemaVersionFirst) {
   auto msg = status_reply(IBGUARD_MODE_ENFORCING);
   EXPECT_EQ(Status::from_reply(*msg.header()).to_json().dump(),
             R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
-            R"("mode":"enforcing","generation":42})");
+            R"("mode":"enforcing","generation":42,"rules":3,"memory":4096,"staging_memory":0,)"
+            R"("hooks":["map"],"events_dropped":7})");
 }
 
 TEST(Status, RejectsUnknownMode) {
