@@ -3,7 +3,7 @@
 # mprotect of files for real tasks (several uids, groups, cgroups,
 # executables), with exact statistics and events.
 . "$(dirname "$0")/lib.sh"
-tap_plan 45
+tap_plan
 
 MAPIT=$IBG_BUILD/selftests/mapit
 work=$(mktemp -d /tmp/ibg-map.XXXXXX)
@@ -162,6 +162,28 @@ expect_eq "show output loads back and shows identically" "$(cat "$work/shown.con
 
 $IBGUARDCTL load --dry-run "$work/other.conf" >/dev/null
 expect_eq "dry run changes nothing" "$(cat "$work/shown.conf")" "$($IBGUARDCTL show)"
+
+# A rule the kernel rejects is reported at its line: a cgroup outside the
+# loader's cgroup namespace resolves in user space but not in the kernel.
+mkdir -p /sys/fs/cgroup/ibgns /sys/fs/cgroup/ibgother
+printf '# comment\nmap path %s deny\nmap path %s deny cgroup /ibgother\n' \
+	"$work/pub" "$work/secret" >"$work/ns.conf"
+out=$(sh -c 'echo $$ >/sys/fs/cgroup/ibgns/cgroup.procs && exec unshare -C "$@"' \
+	sh $IBGUARDCTL load "$work/ns.conf" 2>&1)
+expect_eq "kernel rejection exits 1" 1 $?
+expect_eq "kernel rejection names the file, line and reason" \
+	"ibguardctl: $work/ns.conf:3:1: error: the kernel rejected this rule: no cgroup v2 with this id" \
+	"$(head -n1 <<<"$out")"
+expect_eq "kernel rejection changed nothing" "$(cat "$work/shown.conf")" "$($IBGUARDCTL show)"
+rmdir /sys/fs/cgroup/ibgns /sys/fs/cgroup/ibgother
+
+# Interval statistics count what happened in the interval.
+$IBGUARDCTL stats -j -i 2 -n 1 >"$work/interval" &
+stats=$!
+sleep 0.5
+for _ in 1 2 3; do as 1000 "$MAPIT" "$work/secret" r private >/dev/null 2>&1; done
+wait $stats
+expect_eq "stats -i reports the interval's denials" 3 "$(jq .classes.map.denied "$work/interval")"
 
 rmmod ibguard
 rmdir /sys/fs/cgroup/ibgtest/a/b /sys/fs/cgroup/ibgtest/a /sys/fs/cgroup/ibgtest

@@ -3,7 +3,7 @@
 # guest kernel WARNING or a hung guest fails the run.
 . "$(dirname "$0")/lib.sh"
 vm_run=$IBG_ROOT/scripts/vm-run
-tap_plan 6
+tap_plan
 
 expect_status "vm-run -- true exits 0" 0 "$vm_run" -- true
 expect_status "vm-run -- false exits 1" 1 "$vm_run" --quiet -- false

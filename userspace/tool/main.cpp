@@ -49,8 +49,8 @@ ibguard::policy::Policy compile_or_fail(const std::string& file) {
 std::string rule_summary(const ibguard::policy::Policy& policy) {
   std::array<std::size_t, ibguard::policy::class_count> count{};
   for (const auto& rule : policy.rules) ++count[static_cast<std::size_t>(rule.cls)];
-  return fmt::format("{} rules ({} pkey, {} endport, {} map)", policy.rules.size(), count[0],
-                     count[1], count[2]);
+  return fmt::format("{} rule{} ({} pkey, {} endport, {} map)", policy.rules.size(),
+                     policy.rules.size() == 1 ? "" : "s", count[0], count[1], count[2]);
 }
 
 int run_status(bool json) {
