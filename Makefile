@@ -42,14 +42,18 @@ modules:
 
 test-modules:
 	$(call kbuild,selftests,selftests/ibguard/kmod)
-	$(if $(wildcard selftests/ibguard/mockhca/Kbuild),$(call kbuild,mockhca,selftests/ibguard/mockhca))
+	$(call kbuild,mockhca,selftests/ibguard/mockhca)
 
 ibguardctl:
 	@cmake -S userspace -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD)/userspace -j $(JOBS)
 	@cp $(BUILD)/userspace/ibguardctl $(BUILD)/ibguardctl
 
-selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/qpctl
+
+$(BUILD)/selftests/qpctl: selftests/ibguard/mockhca/qpctl.c selftests/ibguard/mockhca/mockhca_uapi.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -Iselftests/ibguard/mockhca -o $@ $<
 
 $(BUILD)/selftests/%: selftests/ibguard/%.c selftests/ibguard/genl_util.c \
 		selftests/ibguard/genl_util.h include/uapi/linux/ibguard.h

@@ -13,6 +13,7 @@
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
+#include <linux/module.h>
 #include "ibguard.h"
 
 /*
@@ -28,6 +29,7 @@ void ibguard_deny_call(struct pt_regs *regs)
 {
 	instruction_pointer_set(regs, (unsigned long)ibguard_deny_eacces);
 }
+EXPORT_SYMBOL_GPL(ibguard_deny_call);
 
 /*
  * Filters ops on names and registers it. -EBUSY means another IPMODIFY user
@@ -59,6 +61,7 @@ int ibguard_attach(struct ftrace_ops *ops, const char *const *names,
 		pr_err("cannot attach to %s: %d\n", names[0], err);
 	return err;
 }
+EXPORT_SYMBOL_GPL(ibguard_attach);
 
 /* Returns once no handler of ops runs any more. */
 void ibguard_detach(struct ftrace_ops *ops)
@@ -67,6 +70,7 @@ void ibguard_detach(struct ftrace_ops *ops)
 
 	WARN_ON_ONCE(err);
 }
+EXPORT_SYMBOL_GPL(ibguard_detach);
 
 /*
  * Before the module's text goes away: no task may still be inside

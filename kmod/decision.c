@@ -4,6 +4,7 @@
  * matched): count, report, and apply the mode. Called under rcu_read_lock()
  * from hook handlers; never sleeps.
  */
+#include <linux/module.h>
 #include "ibguard.h"
 
 /*
@@ -39,3 +40,4 @@ bool ibguard_conclude(const struct ibguard_policy *p,
 	ibguard_event_decision(d);
 	return !d->permissive;
 }
+EXPORT_SYMBOL_GPL(ibguard_conclude);

@@ -29,6 +29,7 @@ struct event_record {
 	u32 dev;
 	u64 ino;
 	char path[EVENT_PATH_LEN];
+	char device[IBGUARD_DEVICE_NAME_LEN];
 };
 
 static struct event_record *ring;
@@ -55,6 +56,8 @@ static void fill_record(struct event_record *rec,
 
 	rec->d = *d;
 	rec->d.file = NULL;
+	rec->d.device = NULL;
+	strscpy(rec->device, d->device ?: "", sizeof(rec->device));
 	rec->pid = task_tgid_nr(current);
 	rec->uid = from_kuid(&init_user_ns, cred->euid);
 	rec->gid = from_kgid(&init_user_ns, cred->egid);
@@ -128,6 +131,15 @@ static int put_decision(struct sk_buff *msg, const struct event_record *rec)
 	     (rec->path[0] &&
 	      nla_put_string(msg, IBGUARD_EVENT_PATH, rec->path))))
 		return -EMSGSIZE;
+	if (d->cls != IBGUARD_CLASS_MAP &&
+	    (nla_put_string(msg, IBGUARD_EVENT_DEVICE, rec->device) ||
+	     nla_put_u32(msg, IBGUARD_EVENT_PORT, d->port)))
+		return -EMSGSIZE;
+	if (d->cls == IBGUARD_CLASS_PKEY &&
+	    (nla_put_u16(msg, IBGUARD_EVENT_PKEY, d->pkey) ||
+	     nla_put_u64_64bit(msg, IBGUARD_EVENT_SUBNET, d->subnet,
+			       IBGUARD_EVENT_PAD)))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -184,11 +196,17 @@ static void log_decision(const struct event_record *rec)
 				      d->prot & IBGUARD_PROT_EXEC ? "x" : "",
 				      d->shared ? " shared" : "",
 				      rec->path[0] ? rec->path : "?");
-	else
-		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u\n",
+	else if (d->cls == IBGUARD_CLASS_PKEY)
+		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
 				      what, class_names[d->cls], d->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
-				      rec->gid);
+				      rec->gid, rec->device, d->port, d->pkey,
+				      d->subnet);
+	else
+		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u\n",
+				      what, class_names[d->cls], d->operation,
+				      rule, rec->pid, rec->comm, rec->uid,
+				      rec->gid, rec->device, d->port);
 }
 
 static void events_work_fn(struct work_struct *work)

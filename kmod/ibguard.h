@@ -95,6 +95,10 @@ struct ibguard_policy {
 	struct ibguard_u32_key *map_fs;		/* key: hash of the type name */
 	u32 nr_map_chr, nr_map_fs;
 
+	/* pkey: segment tree entries; endport: by (device, port) hash */
+	struct ibguard_u32_key *pkey_index, *endport_index;
+	u32 nr_pkey_index, nr_endport_index;
+
 	u64 __percpu **hits;	/* nr_rules counters in chunks */
 	u32 nr_hit_chunks;
 };
@@ -118,6 +122,11 @@ void ibguard_staging_release(struct ibguard_staging *staging);
 const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *p,
 						   const struct file *file,
 						   u32 prot, bool shared);
+const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy *p,
+						    u16 pkey, u64 subnet);
+const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_policy *p,
+						       const char *device,
+						       u32 port);
 void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule);
 u64 ibguard_policy_rule_hits(const struct ibguard_policy *p, u32 rule);
 void ibguard_policy_reset_hits(struct ibguard_policy *p);
@@ -159,6 +168,11 @@ struct ibguard_decision {
 	const struct file *file;
 	u32 prot;
 	bool shared;
+	/* pkey, endport */
+	const char *device;
+	u32 port;
+	u16 pkey;
+	u64 subnet;
 };
 
 int ibguard_events_init(void);
@@ -173,6 +187,18 @@ void ibguard_netlink_exit(void);
 size_t ibguard_staging_memory(void);
 int ibguard_netlink_multicast(struct sk_buff *msg, gfp_t gfp);
 void *ibguard_netlink_put_event(struct sk_buff *msg);
+
+/*
+ * main.c: the InfiniBand classes live in ibguard_ib.ko, which hands its
+ * attach and detach here so that its hooks follow the policy like map's.
+ */
+struct ibguard_hook_ops {
+	int (*attach)(void);
+	void (*detach)(void);
+};
+
+int ibguard_register_ib_hooks(const struct ibguard_hook_ops *ops);
+void ibguard_unregister_ib_hooks(const struct ibguard_hook_ops *ops);
 
 /* decision.c */
 bool ibguard_conclude(const struct ibguard_policy *p,

@@ -80,4 +80,42 @@ static inline u32 ibguard_u32_lower_bound(const struct ibguard_u32_key *index,
 	return lo;
 }
 
+/*
+ * P_Key intervals live in a segment tree over the 16-bit P_Key space, kept
+ * sparse: an interval is stored at the O(log) canonical nodes that cover it
+ * (node 1 is the root, 0x10000 + pkey a leaf), as (node, rule) entries of a
+ * u32 index. The candidates for a P_Key are the entries of the 17 nodes on
+ * its leaf-to-root path.
+ */
+#define IBGUARD_PKEY_LEAF_BASE 0x10000U
+#define IBGUARD_PKEY_TREE_DEPTH 17
+
+/* Writes the canonical nodes of [lo, hi] to nodes (at most 32); returns how many. */
+static inline unsigned int ibguard_pkey_nodes(u32 lo, u32 hi, u32 *nodes)
+{
+	unsigned int n = 0;
+
+	lo += IBGUARD_PKEY_LEAF_BASE;
+	hi += IBGUARD_PKEY_LEAF_BASE + 1;
+	while (lo < hi) {
+		if (lo & 1)
+			nodes[n++] = lo++;
+		if (hi & 1)
+			nodes[n++] = --hi;
+		lo >>= 1;
+		hi >>= 1;
+	}
+	return n;
+}
+
+/* The nodes whose intervals contain pkey, leaf first. */
+static inline void ibguard_pkey_path(u32 pkey, u32 *path)
+{
+	u32 node = IBGUARD_PKEY_LEAF_BASE + pkey;
+	unsigned int i;
+
+	for (i = 0; i < IBGUARD_PKEY_TREE_DEPTH; i++, node >>= 1)
+		path[i] = node;
+}
+
 #endif /* IBGUARD_INDEX_H */

@@ -12,10 +12,13 @@
 #include "ibguard.h"
 
 struct ibguard_policy __rcu *ibguard_active_policy;
+EXPORT_SYMBOL_GPL(ibguard_active_policy);
 
 /* Serialises policy installs, mode changes, staging and unload. */
 DEFINE_MUTEX(ibguard_lock);
 static bool exiting;
+static const struct ibguard_hook_ops *ib_hooks;
+static bool ib_attached;
 static enum ibguard_mode current_mode = IBGUARD_MODE_ENFORCING;
 static u64 policy_generation;
 
@@ -54,6 +57,67 @@ static bool needs_map_hooks(const struct ibguard_policy *p)
 	       p->defaults[IBGUARD_CLASS_MAP] == IBGUARD_VERDICT_DENY;
 }
 
+static bool needs_ib_hooks(const struct ibguard_policy *p)
+{
+	return p->class_rules[IBGUARD_CLASS_PKEY] ||
+	       p->class_rules[IBGUARD_CLASS_ENDPORT] ||
+	       p->defaults[IBGUARD_CLASS_PKEY] == IBGUARD_VERDICT_DENY ||
+	       p->defaults[IBGUARD_CLASS_ENDPORT] == IBGUARD_VERDICT_DENY;
+}
+
+static int attach_ib(const struct ibguard_policy *p)
+{
+	int err;
+
+	if (!ib_hooks || ib_attached || !p || !needs_ib_hooks(p))
+		return 0;
+	err = ib_hooks->attach();
+	if (err)
+		return err;
+	ib_attached = true;
+	return 0;
+}
+
+static void detach_ib(void)
+{
+	if (!ib_attached)
+		return;
+	ib_hooks->detach();
+	ib_attached = false;
+}
+
+/* Called by ibguard_ib.ko at load; attaches at once if the policy needs it. */
+int ibguard_register_ib_hooks(const struct ibguard_hook_ops *ops)
+{
+	int err;
+
+	mutex_lock(&ibguard_lock);
+	err = ibguard_check_alive();
+	if (!err && ib_hooks)
+		err = -EBUSY;
+	if (!err) {
+		ib_hooks = ops;
+		err = attach_ib(rcu_dereference_protected(ibguard_active_policy,
+							  lockdep_is_held(&ibguard_lock)));
+		if (err)
+			ib_hooks = NULL;
+	}
+	mutex_unlock(&ibguard_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ibguard_register_ib_hooks);
+
+void ibguard_unregister_ib_hooks(const struct ibguard_hook_ops *ops)
+{
+	mutex_lock(&ibguard_lock);
+	if (!WARN_ON_ONCE(ib_hooks != ops)) {
+		detach_ib();
+		ib_hooks = NULL;
+	}
+	mutex_unlock(&ibguard_lock);
+}
+EXPORT_SYMBOL_GPL(ibguard_unregister_ib_hooks);
+
 /*
  * Makes p the active policy, attaching the hooks it needs first and
  * detaching those it no longer needs after. On failure nothing changed and
@@ -70,12 +134,22 @@ int ibguard_policy_install(struct ibguard_policy *p)
 		if (err)
 			return err;
 	}
+	err = attach_ib(p);
+	if (err) {
+		old = rcu_dereference_protected(ibguard_active_policy,
+						lockdep_is_held(&ibguard_lock));
+		if (!old || !needs_map_hooks(old))
+			ibguard_map_detach();
+		return err;
+	}
 	p->generation = policy_generation + 1;
 	WRITE_ONCE(policy_generation, p->generation);
 	old = rcu_replace_pointer(ibguard_active_policy, p,
 				  lockdep_is_held(&ibguard_lock));
 	if (!needs_map_hooks(p))
 		ibguard_map_detach();
+	if (!needs_ib_hooks(p))
+		detach_ib();
 	synchronize_rcu();
 	ibguard_policy_free(old);
 	pr_info("policy %llu loaded: %u pkey, %u endport, %u map rules\n",
@@ -87,7 +161,9 @@ int ibguard_policy_install(struct ibguard_policy *p)
 
 u32 ibguard_hooks_attached(void)
 {
-	return ibguard_map_is_attached() ? BIT(IBGUARD_CLASS_MAP) : 0;
+	return (ibguard_map_is_attached() ? BIT(IBGUARD_CLASS_MAP) : 0) |
+	       (ib_attached ? BIT(IBGUARD_CLASS_PKEY) |
+			      BIT(IBGUARD_CLASS_ENDPORT) : 0);
 }
 
 static int __init ibguard_init(void)
@@ -124,6 +200,8 @@ static void __exit ibguard_exit(void)
 	mutex_lock(&ibguard_lock);
 	exiting = true;
 	ibguard_map_detach();
+	/* ibguard_ib.ko depends on this module: it is gone by now. */
+	WARN_ON_ONCE(ib_hooks);
 	mutex_unlock(&ibguard_lock);
 
 	ibguard_events_exit();

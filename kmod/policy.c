@@ -13,6 +13,7 @@
 #include <linux/jhash.h>
 #include <linux/kdev_t.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -95,6 +96,55 @@ static int build_map_indexes(struct ibguard_policy *p)
 	return 0;
 }
 
+/* Endport rules hash their device name ("" for any) with their port (0: any). */
+static u32 endport_key(const char *device, u32 port)
+{
+	return jhash(device ?: "", device ? strlen(device) : 0, port);
+}
+
+static int build_ib_indexes(struct ibguard_policy *p)
+{
+	u32 nodes[32], nr_pkey = 0, nr_endport = 0, i, n, k;
+	const struct ibguard_rule *rule;
+
+	for (i = 0; i < p->nr_rules; i++) {
+		rule = &p->rules[i];
+		if (rule->cls == IBGUARD_CLASS_PKEY)
+			nr_pkey += ibguard_pkey_nodes(rule->pkey.lo, rule->pkey.hi,
+						      nodes);
+		else if (rule->cls == IBGUARD_CLASS_ENDPORT)
+			nr_endport++;
+	}
+	p->pkey_index = kvcalloc(nr_pkey, sizeof(*p->pkey_index),
+				 GFP_KERNEL_ACCOUNT);
+	p->endport_index = kvcalloc(nr_endport, sizeof(*p->endport_index),
+				    GFP_KERNEL_ACCOUNT);
+	if ((nr_pkey && !p->pkey_index) || (nr_endport && !p->endport_index))
+		return -ENOMEM;
+
+	for (i = 0; i < p->nr_rules; i++) {
+		rule = &p->rules[i];
+		if (rule->cls == IBGUARD_CLASS_PKEY) {
+			n = ibguard_pkey_nodes(rule->pkey.lo, rule->pkey.hi, nodes);
+			for (k = 0; k < n; k++) {
+				p->pkey_index[p->nr_pkey_index].key = nodes[k];
+				p->pkey_index[p->nr_pkey_index++].rule = i;
+			}
+		} else if (rule->cls == IBGUARD_CLASS_ENDPORT) {
+			p->endport_index[p->nr_endport_index].key =
+				endport_key(rule->endport.device,
+					    rule->endport.port);
+			p->endport_index[p->nr_endport_index++].rule = i;
+		}
+	}
+	sort(p->pkey_index, p->nr_pkey_index, sizeof(*p->pkey_index),
+	     ibguard_u32_key_cmp, NULL);
+	sort(p->endport_index, p->nr_endport_index, sizeof(*p->endport_index),
+	     ibguard_u32_key_cmp, NULL);
+	p->memory += (nr_pkey + nr_endport) * sizeof(*p->pkey_index);
+	return 0;
+}
+
 static int alloc_hits(struct ibguard_policy *p)
 {
 	u32 i;
@@ -144,6 +194,8 @@ struct ibguard_policy *ibguard_policy_build(struct ibguard_staging *staging,
 		p->class_rules[p->rules[i].cls]++;
 	err = build_map_indexes(p);
 	if (!err)
+		err = build_ib_indexes(p);
+	if (!err)
 		err = alloc_hits(p);
 	if (err) {
 		ibguard_policy_free(p);
@@ -172,6 +224,8 @@ void ibguard_policy_free(struct ibguard_policy *p)
 	kvfree(p->map_tree);
 	kvfree(p->map_chr);
 	kvfree(p->map_fs);
+	kvfree(p->pkey_index);
+	kvfree(p->endport_index);
 	for (i = 0; p->hits && i < p->nr_hit_chunks; i++)
 		free_percpu(p->hits[i]);
 	kfree(p->hits);
@@ -296,6 +350,77 @@ const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *
 		best = scan_trees(p, file, best, prot, shared);
 	return best == NO_RULE ? NULL : &p->rules[best];
 }
+
+/*
+ * The first pkey rule, in policy order, that applies to (pkey, subnet) for
+ * the current task; NULL when none does. Caller holds rcu_read_lock().
+ */
+const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy *p,
+						    u16 pkey, u64 subnet)
+{
+	u32 path[IBGUARD_PKEY_TREE_DEPTH], best = NO_RULE, i, k;
+
+	if (!p->nr_pkey_index)
+		return NULL;
+	ibguard_pkey_path(pkey, path);
+	for (k = 0; k < IBGUARD_PKEY_TREE_DEPTH; k++) {
+		i = ibguard_u32_lower_bound(p->pkey_index, p->nr_pkey_index,
+					    path[k]);
+		for (; i < p->nr_pkey_index && p->pkey_index[i].key == path[k] &&
+		     p->pkey_index[i].rule < best; i++) {
+			const struct ibguard_rule *rule =
+				&p->rules[p->pkey_index[i].rule];
+
+			if ((rule->pkey.any_subnet || rule->pkey.subnet == subnet) &&
+			    ibguard_subjects_match(rule)) {
+				best = p->pkey_index[i].rule;
+				break;
+			}
+		}
+	}
+	return best == NO_RULE ? NULL : &p->rules[best];
+}
+EXPORT_SYMBOL_GPL(ibguard_pkey_first_match);
+
+static u32 scan_endport(const struct ibguard_policy *p, const char *device,
+			u32 port, u32 best)
+{
+	u32 key = endport_key(device, port);
+	u32 i = ibguard_u32_lower_bound(p->endport_index, p->nr_endport_index,
+					key);
+
+	for (; i < p->nr_endport_index && p->endport_index[i].key == key &&
+	     p->endport_index[i].rule < best; i++) {
+		const struct ibguard_rule *rule =
+			&p->rules[p->endport_index[i].rule];
+
+		if (!!rule->endport.device == !!device &&
+		    (!device || !strcmp(rule->endport.device, device)) &&
+		    rule->endport.port == port && ibguard_subjects_match(rule))
+			return p->endport_index[i].rule;
+	}
+	return best;
+}
+
+/*
+ * The first endport rule that applies to (device, port) for the current
+ * task: rules naming both, either, or neither ("*") are candidates.
+ */
+const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_policy *p,
+						       const char *device,
+						       u32 port)
+{
+	u32 best = NO_RULE;
+
+	if (!p->nr_endport_index)
+		return NULL;
+	best = scan_endport(p, device, port, best);
+	best = scan_endport(p, device, 0, best);
+	best = scan_endport(p, NULL, port, best);
+	best = scan_endport(p, NULL, 0, best);
+	return best == NO_RULE ? NULL : &p->rules[best];
+}
+EXPORT_SYMBOL_GPL(ibguard_endport_first_match);
 
 void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule)
 {

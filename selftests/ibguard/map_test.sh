@@ -42,6 +42,8 @@ insmod "$IBG_BUILD/ibguard.ko"
 
 # --- objects ---------------------------------------------------------------
 load "map path $work/secret deny uid 1000"
+expect_eq "map hooks attached while the policy has map rules" '["map"]' \
+	"$($IBGUARDCTL status -j | jq -c .hooks)"
 verdict "path rule denies uid 1000" EACCES 1000 "$work/secret" r private
 verdict "path rule leaves uid 1001 alone" ok 1001 "$work/secret" r private
 verdict "path rule leaves other files alone" ok 1000 "$work/pub" r private
@@ -184,6 +186,13 @@ sleep 0.5
 for _ in 1 2 3; do as 1000 "$MAPIT" "$work/secret" r private >/dev/null 2>&1; done
 wait $stats
 expect_eq "stats -i reports the interval's denials" 3 "$(jq .classes.map.denied "$work/interval")"
+
+$IBGUARDCTL flush >/dev/null
+expect_eq "no hooks attached once the policy has no map rules" '[]' \
+	"$($IBGUARDCTL status -j | jq -c .hooks)"
+load "default map deny" "map fs 9p allow" "map fs tmpfs allow"
+expect_eq "map hooks attached for a deny default alone" '["map"]' \
+	"$($IBGUARDCTL status -j | jq -c .hooks)"
 
 rmmod ibguard
 rmdir /sys/fs/cgroup/ibgtest/a/b /sys/fs/cgroup/ibgtest/a /sys/fs/cgroup/ibgtest

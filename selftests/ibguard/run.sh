@@ -15,6 +15,9 @@ all_tests=(
 	policy_test:module
 	map_test.sh:none
 	stress_test.sh:none
+	ib_rxe_test.sh:none
+	mockhca_test.sh:none
+	ib_mock_test.sh:none
 )
 
 selected=("$@")

@@ -270,6 +270,10 @@ Event Event::from_message(const nlmsghdr& msg) {
   if (a.has(IBGUARD_EVENT_GENERATION)) ev.generation = a.u64(IBGUARD_EVENT_GENERATION);
   if (a.has(IBGUARD_EVENT_MODE)) ev.mode = to_mode(a.u8(IBGUARD_EVENT_MODE));
   if (a.has(IBGUARD_EVENT_DROPPED)) ev.dropped = a.u64(IBGUARD_EVENT_DROPPED);
+  if (a.has(IBGUARD_EVENT_DEVICE)) ev.device = a.str(IBGUARD_EVENT_DEVICE);
+  if (a.has(IBGUARD_EVENT_PORT)) ev.port = a.u32(IBGUARD_EVENT_PORT);
+  if (a.has(IBGUARD_EVENT_PKEY)) ev.pkey = a.u16(IBGUARD_EVENT_PKEY);
+  if (a.has(IBGUARD_EVENT_SUBNET)) ev.subnet = a.u64(IBGUARD_EVENT_SUBNET);
   return ev;
 }
 
@@ -287,6 +291,12 @@ std::string_view type_name(std::uint8_t type) {
       return "mode-changed";
   }
   return "unknown";
+}
+
+// As sysfs shows the upper half of gids/0: fe80:0000:0000:0000.
+std::string subnet_string(std::uint64_t subnet) {
+  return fmt::format("{:04x}:{:04x}:{:04x}:{:04x}", (subnet >> 48) & 0xffff,
+                     (subnet >> 32) & 0xffff, (subnet >> 16) & 0xffff, subnet & 0xffff);
 }
 
 std::string dev_string(std::uint32_t dev) {
@@ -313,6 +323,10 @@ std::string Event::to_text() const {
   if (prot) text += fmt::format(" prot={}", prot_string(*prot));
   if (shared) text += " shared";
   if (!path.empty()) text += fmt::format(" path={}", path);
+  if (!device.empty()) text += fmt::format(" device={}", device);
+  if (port) text += fmt::format(" port={}", *port);
+  if (pkey) text += fmt::format(" pkey={:#06x}", *pkey);
+  if (subnet) text += fmt::format(" subnet={}", subnet_string(*subnet));
   return text;
 }
 
@@ -334,6 +348,10 @@ nlohmann::ordered_json Event::to_json() const {
   if (prot) doc["prot"] = prot_string(*prot);
   if (prot) doc["shared"] = shared;
   if (!path.empty()) doc["path"] = path;
+  if (!device.empty()) doc["device"] = device;
+  if (port) doc["port"] = *port;
+  if (pkey) doc["pkey"] = fmt::format("{:#06x}", *pkey);
+  if (subnet) doc["subnet"] = subnet_string(*subnet);
   if (generation) doc["generation"] = *generation;
   if (mode) doc["mode"] = to_string(*mode);
   doc["dropped"] = dropped;

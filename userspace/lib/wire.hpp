@@ -76,6 +76,10 @@ struct Event {
   std::optional<std::uint64_t> generation;
   std::optional<Mode> mode;
   std::uint64_t dropped = 0;
+  std::string device;
+  std::optional<std::uint32_t> port;
+  std::optional<std::uint16_t> pkey;
+  std::optional<std::uint64_t> subnet;
 
   static Event from_message(const nlmsghdr& msg);
   std::string to_text() const;

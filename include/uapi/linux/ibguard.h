@@ -227,6 +227,10 @@ enum ibguard_event_attr {
 	IBGUARD_EVENT_OPERATION,	/* string: "mmap", "mprotect", ... */
 	IBGUARD_EVENT_PATH,		/* string, when cheaply known */
 	IBGUARD_EVENT_DROPPED,		/* u64: events dropped before this one */
+	IBGUARD_EVENT_PKEY,		/* u16: pkey object */
+	IBGUARD_EVENT_SUBNET,		/* u64: pkey object's subnet prefix */
+	IBGUARD_EVENT_DEVICE,		/* string: pkey and endport objects */
+	IBGUARD_EVENT_PORT,		/* u32 */
 	__IBGUARD_EVENT_ATTR_MAX,
 };
 

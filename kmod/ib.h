@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ibguard_ib.ko internals: the pkey and endport classes, an ordinary
+ * ib_core client on top of ibguard.ko.
+ */
+#ifndef IBGUARD_IB_H
+#define IBGUARD_IB_H
+
+#include <rdma/ib_verbs.h>
+#include "ibguard.h"
+
+/* hook_pkey.c */
+int ibguard_pkey_attach(void);
+void ibguard_pkey_detach(void);
+void ibguard_pkey_forget_device(struct ib_device *device);
+void ibguard_pkey_exit(void);
+
+/* hook_endport.c */
+int ibguard_endport_attach(void);
+void ibguard_endport_detach(void);
+void ibguard_endport_exit(void);
+struct ib_mad_agent;
+bool ibguard_from_user_agent(const struct ib_mad_agent *agent);
+
+/*
+ * Both hooks, if attached, hold this: a callback (or a redirected call) of
+ * this module may still be running until it drops to zero.
+ */
+extern atomic_t ibguard_ib_inflight;
+
+#endif /* IBGUARD_IB_H */

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ibguard_ib: the InfiniBand classes (pkey, endport) of ibguard. An ordinary
+ * ib_core client: it links to ib_core, so ib_core cannot go away under it
+ * and unloading ib_core unloads its clients first, and it hands its hooks
+ * to ibguard.ko, which attaches them while the policy needs them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <rdma/ib_verbs.h>
+#include "ib.h"
+
+atomic_t ibguard_ib_inflight = ATOMIC_INIT(0);
+
+static int ib_hooks_attach(void)
+{
+	int err = ibguard_pkey_attach();
+
+	if (err)
+		return err;
+	err = ibguard_endport_attach();
+	if (err)
+		ibguard_pkey_detach();
+	return err;
+}
+
+static void ib_hooks_detach(void)
+{
+	ibguard_endport_detach();
+	ibguard_pkey_detach();
+}
+
+static const struct ibguard_hook_ops ib_hook_ops = {
+	.attach = ib_hooks_attach,
+	.detach = ib_hooks_detach,
+};
+
+static int ib_client_add(struct ib_device *device)
+{
+	return 0;
+}
+
+/* A device going away takes what the registry knows of its QPs. */
+static void ib_client_remove(struct ib_device *device, void *client_data)
+{
+	ibguard_pkey_forget_device(device);
+}
+
+static struct ib_client ibguard_ib_client = {
+	.name = "ibguard",
+	.add = ib_client_add,
+	.remove = ib_client_remove,
+};
+
+static int __init ibguard_ib_init(void)
+{
+	int err = ib_register_client(&ibguard_ib_client);
+
+	if (err)
+		return err;
+	err = ibguard_register_ib_hooks(&ib_hook_ops);
+	if (err) {
+		pr_err("cannot attach the InfiniBand hooks: %d; pkey and endport are unavailable\n",
+		       err);
+		ib_unregister_client(&ibguard_ib_client);
+		return err;
+	}
+	pr_info("pkey and endport classes available\n");
+	return 0;
+}
+
+static void __exit ibguard_ib_exit(void)
+{
+	ibguard_unregister_ib_hooks(&ib_hook_ops);
+	/* Redirected calls still inside modify_qp_checked() finish first. */
+	while (atomic_read(&ibguard_ib_inflight))
+		msleep(20);
+	synchronize_rcu_tasks();
+	ib_unregister_client(&ibguard_ib_client);
+	ibguard_pkey_exit();
+	ibguard_endport_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(ibguard_ib_init);
+module_exit(ibguard_ib_exit);
+
+MODULE_DESCRIPTION("ibguard: InfiniBand P_Key and subnet-management access control");
+MODULE_AUTHOR("The ibguard developers");
+MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: ibguard");

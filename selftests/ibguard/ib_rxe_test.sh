@@ -1,0 +1,93 @@
+#!/bin/bash
+# The pkey class on rdma_rxe (soft-RoCE over a veth pair) with rdma-core's
+# ibv_rc_pingpong as the real client. RoCE ports are decided only with
+# "option pkey-on-roce yes", as upstream skips non-InfiniBand link layers.
+. "$(dirname "$0")/lib.sh"
+tap_plan
+
+work=$(mktemp -d /tmp/ibg-rxe.XXXXXX)
+chmod 755 "$work"
+modprobe rdma_rxe && modprobe ib_uverbs || { echo "Bail out! cannot load rdma_rxe"; exit 1; }
+ip link add ibgveth0 type veth peer name ibgveth1
+ip addr add 10.99.0.1/24 dev ibgveth0
+ip addr add 10.99.0.2/24 dev ibgveth1
+ip link set ibgveth0 up
+ip link set ibgveth1 up
+rdma link add ibgrxe0 type rxe netdev ibgveth0
+rdma link add ibgrxe1 type rxe netdev ibgveth1
+
+rmmod ibguard_ib ibguard 2>/dev/null
+expect_status "ibguard_ib needs ibguard" 1 insmod "$IBG_BUILD/ibguard_ib.ko"
+insmod "$IBG_BUILD/ibguard.ko"
+expect_status "ibguard_ib loads as an ib_core client" 0 insmod "$IBG_BUILD/ibguard_ib.ko"
+expect_status "ibguard cannot go while ibguard_ib uses it" 1 rmmod ibguard
+
+load() {
+	printf '%s\n' "$@" >"$work/policy.conf"
+	$IBGUARDCTL load "$work/policy.conf" >/dev/null
+}
+
+# pingpong UID: a server on ibgrxe0 and a client on ibgrxe1, both as UID.
+# Prints the server's verdict line, then the client's.
+pingpong() {
+	local uid=$1
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+		timeout 30 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 >"$work/server" 2>&1 &
+	local server=$!
+	sleep 1
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+		timeout 30 ibv_rc_pingpong -d ibgrxe1 -g 0 -n 3 10.99.0.1 >"$work/client" 2>&1
+	local client=$?
+	wait $server
+	local srv=$?
+	echo "server=$srv $(grep -c 'iters in' "$work/server") client=$client"
+}
+
+expect_eq "no policy: pingpong runs" "server=0 1 client=0" "$(pingpong 1000)"
+
+load "pkey 0xffff deny uid 1000"
+expect_eq "pkey hooks attached for pkey rules" '["pkey","endport"]' \
+	"$($IBGUARDCTL status -j | jq -c .hooks)"
+expect_eq "RoCE ports are not checked without pkey-on-roce" "server=0 1 client=0" "$(pingpong 1000)"
+
+load "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
+$IBGUARDCTL stats reset >/dev/null
+$IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+monitor=$!
+sleep 0.5
+out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 10 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)
+expect_eq "denied P_Key: ibv_modify_qp to INIT fails" "1 Failed to modify QP to INIT" "$? $out"
+wait $monitor
+expect_eq "the denial reaches the monitor" "denied pkey modify_qp 1 1000 ibgrxe0 1 0xffff" \
+	"$(jq -r '"\(.type) \(.class) \(.operation) \(.rule) \(.uid) \(.device) \(.port) \(.pkey)"' "$work/events")"
+expect_eq "another uid still runs pingpong" "server=0 1 client=0" "$(pingpong 1001)"
+json=$($IBGUARDCTL stats -j --rules)
+expect_eq "stats: one denial, two allowed QP setups, one rule hit" "1 2 1" \
+	"$(jq -r '"\(.classes.pkey.denied) \(.classes.pkey.allowed) \(.rules[0].hits)"' <<<"$json")"
+
+load "option pkey-on-roce yes" "default pkey deny" "pkey 0xffff allow uid 1001"
+expect_eq "default deny: the allowed uid runs" "server=0 1 client=0" "$(pingpong 1001)"
+out=$(setpriv --reuid=1002 --regid=1002 --clear-groups timeout 10 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)
+expect_eq "default deny: other uids are refused" "1 Failed to modify QP to INIT" "$? $out"
+
+$IBGUARDCTL mode permissive >/dev/null
+$IBGUARDCTL stats reset >/dev/null
+expect_eq "permissive: a refused uid runs" "server=0 1 client=0" "$(pingpong 1002)"
+expect_eq "permissive: counted as would-deny" "2 0" \
+	"$($IBGUARDCTL stats -j | jq -r '"\(.classes.pkey.would_deny) \(.classes.pkey.denied)"')"
+$IBGUARDCTL mode enforcing >/dev/null
+
+$IBGUARDCTL flush >/dev/null
+expect_eq "no IB hooks once no IB rules remain" '[]' "$($IBGUARDCTL status -j | jq -c .hooks)"
+
+load "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
+expect_status "rmmod ibguard_ib with rules loaded" 0 rmmod ibguard_ib
+expect_eq "without ibguard_ib nothing is checked" "server=0 1 client=0" "$(pingpong 1000)"
+expect_status "rmmod ibguard" 0 rmmod ibguard
+
+rdma link delete ibgrxe0
+rdma link delete ibgrxe1
+ip link delete ibgveth0
+expect_status "rmmod rdma_rxe afterwards" 0 rmmod rdma_rxe
+rm -rf "$work"
+tap_done
