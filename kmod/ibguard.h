@@ -140,6 +140,7 @@ void ibguard_set_mode(enum ibguard_mode mode);
 u64 ibguard_generation(void);
 int ibguard_policy_install(struct ibguard_policy *policy);
 u32 ibguard_hooks_attached(void);
+u32 ibguard_classes_available(void);
 
 /* stats.c */
 enum ibguard_counter {

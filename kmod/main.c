@@ -7,6 +7,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/init.h>
+#include <linux/kmod.h>
+#include <linux/namei.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include "ibguard.h"
@@ -166,6 +168,58 @@ u32 ibguard_hooks_attached(void)
 			      BIT(IBGUARD_CLASS_ENDPORT) : 0);
 }
 
+/* Called with ibguard_lock held. */
+u32 ibguard_classes_available(void)
+{
+	u32 classes = BIT(IBGUARD_CLASS_MAP);
+
+	lockdep_assert_held(&ibguard_lock);
+	if (ib_hooks)
+		classes |= BIT(IBGUARD_CLASS_PKEY) | BIT(IBGUARD_CLASS_ENDPORT);
+	return classes;
+}
+
+/*
+ * The InfiniBand classes come up by themselves once ibguard and ib_core are
+ * both present, whichever loads first: ibguard asks for ibguard_ib when
+ * ib_core is there at its load or goes live later. Asynchronously: the
+ * module loader waits for ibguard to finish loading before ibguard_ib can
+ * link to it.
+ */
+static void request_ib_classes(void)
+{
+	int err = request_module_nowait("ibguard_ib");
+
+	if (err)
+		pr_info("cannot request ibguard_ib (%d); load it to enforce pkey and endport\n",
+			err);
+}
+
+/* sysfs has a directory for every loaded (or built-in) module. */
+static bool ib_core_present(void)
+{
+	struct path path;
+
+	if (kern_path("/sys/module/ib_core", LOOKUP_DIRECTORY, &path))
+		return false;
+	path_put(&path);
+	return true;
+}
+
+static int ib_core_notify(struct notifier_block *nb, unsigned long state,
+			  void *data)
+{
+	struct module *mod = data;
+
+	if (state == MODULE_STATE_LIVE && !strcmp(mod->name, "ib_core"))
+		request_ib_classes();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ib_core_notifier = {
+	.notifier_call = ib_core_notify,
+};
+
 static int __init ibguard_init(void)
 {
 	int err;
@@ -181,10 +235,17 @@ static int __init ibguard_init(void)
 		pr_err("cannot register the generic netlink family: %d\n", err);
 		goto out_events;
 	}
+	err = register_module_notifier(&ib_core_notifier);
+	if (err)
+		goto out_netlink;
 	pr_info("version %s loaded, protocol %u\n", IBGUARD_VERSION,
 		IBGUARD_PROTOCOL_VERSION);
+	if (ib_core_present())
+		request_ib_classes();
 	return 0;
 
+out_netlink:
+	ibguard_netlink_exit();
 out_events:
 	ibguard_events_exit();
 out_stats:
@@ -196,6 +257,7 @@ static void __exit ibguard_exit(void)
 {
 	struct ibguard_policy *old;
 
+	unregister_module_notifier(&ib_core_notifier);
 	/* No command may attach hooks again once they are detached here. */
 	mutex_lock(&ibguard_lock);
 	exiting = true;

@@ -39,6 +39,7 @@ static const struct nla_policy ibguard_nl_policy[IBGUARD_ATTR_MAX + 1] = {
 	[IBGUARD_ATTR_HOOKS] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_EVENT] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_RULE_STATS] = { .type = NLA_FLAG },
+	[IBGUARD_ATTR_AVAILABLE] = { .type = NLA_REJECT },
 };
 
 static struct genl_family ibguard_nl_family;
@@ -84,7 +85,8 @@ static int fill_status(struct sk_buff *msg)
 			      ibguard_staging_memory(), IBGUARD_ATTR_PAD) ||
 	    nla_put_u64_64bit(msg, IBGUARD_ATTR_EVENTS_DROPPED,
 			      ibguard_events_dropped(), IBGUARD_ATTR_PAD) ||
-	    nla_put_u32(msg, IBGUARD_ATTR_HOOKS, ibguard_hooks_attached()))
+	    nla_put_u32(msg, IBGUARD_ATTR_HOOKS, ibguard_hooks_attached()) ||
+	    nla_put_u32(msg, IBGUARD_ATTR_AVAILABLE, ibguard_classes_available()))
 		return -EMSGSIZE;
 
 	rcu_read_lock();

@@ -25,6 +25,7 @@ policy generation: 0
 rules:             0
 policy memory:     0 bytes
 staging memory:    0 bytes
+classes available: map
 hooks attached:    none
 events dropped:    0" "$out"
 
@@ -38,6 +39,9 @@ expect_eq "status json" '{
   "rules": 0,
   "memory": 0,
   "staging_memory": 0,
+  "available": [
+    "map"
+  ],
   "hooks": [],
   "events_dropped": 0
 }' "$out"

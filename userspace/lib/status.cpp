@@ -37,20 +37,22 @@ Status Status::from_reply(const nlmsghdr& reply) {
   if (attrs.has(IBGUARD_ATTR_MEMORY)) status.memory = attrs.u64(IBGUARD_ATTR_MEMORY);
   status.staging_memory = attrs.u64(IBGUARD_ATTR_STAGING_MEMORY);
   status.hooks = attrs.u32(IBGUARD_ATTR_HOOKS);
+  status.available = attrs.u32(IBGUARD_ATTR_AVAILABLE);
   status.events_dropped = attrs.u64(IBGUARD_ATTR_EVENTS_DROPPED);
   return status;
 }
 
-std::vector<std::string> Status::attached_classes() const {
+std::vector<std::string> Status::class_names(std::uint32_t bits) {
   static constexpr std::array names = {"pkey", "endport", "map"};
   std::vector<std::string> classes;
   for (std::size_t i = 0; i < names.size(); ++i)
-    if (hooks & (1u << i)) classes.emplace_back(names[i]);
+    if (bits & (1u << i)) classes.emplace_back(names[i]);
   return classes;
 }
 
 std::string Status::to_text() const {
   auto classes = attached_classes();
+  auto available_list = available_classes();
   return fmt::format(
       "module version:    {}\n"
       "protocol version:  {}\n"
@@ -59,9 +61,11 @@ std::string Status::to_text() const {
       "rules:             {}\n"
       "policy memory:     {} bytes\n"
       "staging memory:    {} bytes\n"
+      "classes available: {}\n"
       "hooks attached:    {}\n"
       "events dropped:    {}\n",
       module_version, protocol_version, to_string(mode), generation, rules, memory, staging_memory,
+      fmt::format("{}", fmt::join(available_list, " ")),
       classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), events_dropped);
 }
 
@@ -75,6 +79,7 @@ nlohmann::ordered_json Status::to_json() const {
       {"rules", rules},
       {"memory", memory},
       {"staging_memory", staging_memory},
+      {"available", available_classes()},
       {"hooks", attached_classes()},
       {"events_dropped", events_dropped},
   };

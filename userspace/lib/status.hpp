@@ -27,11 +27,14 @@ struct Status {
   std::uint64_t memory = 0;          // bytes of the active policy
   std::uint64_t staging_memory = 0;  // bytes held by a load in progress
   std::uint32_t hooks = 0;           // bit per class whose hooks are attached
+  std::uint32_t available = 0;       // bit per class the module can enforce
   std::uint64_t events_dropped = 0;
 
   static Status from_reply(const nlmsghdr& reply);
 
-  std::vector<std::string> attached_classes() const;
+  std::vector<std::string> attached_classes() const { return class_names(hooks); }
+  std::vector<std::string> available_classes() const { return class_names(available); }
+  static std::vector<std::string> class_names(std::uint32_t bits);
   std::string to_text() const;
   nlohmann::ordered_json to_json() const;
 };

@@ -19,6 +19,7 @@ nl::Message status_reply(std::uint8_t mode, bool with_generation = true) {
   msg.put_u64(IBGUARD_ATTR_MEMORY, 4096);
   msg.put_u64(IBGUARD_ATTR_STAGING_MEMORY, 0);
   msg.put_u32(IBGUARD_ATTR_HOOKS, 1u << IBGUARD_CLASS_MAP);
+  msg.put_u32(IBGUARD_ATTR_AVAILABLE, (1u << IBGUARD_CLASS_MAP) | (1u << IBGUARD_CLASS_PKEY));
   msg.put_u64(IBGUARD_ATTR_EVENTS_DROPPED, 7);
   return msg;
 }
@@ -34,6 +35,7 @@ TEST(Status, ParsesEveryField) {
   EXPECT_EQ(status.memory, 4096u);
   EXPECT_EQ(status.staging_memory, 0u);
   EXPECT_EQ(status.attached_classes(), std::vector<std::string>{"map"});
+  EXPECT_EQ(status.available_classes(), (std::vector<std::string>{"pkey", "map"}));
   EXPECT_EQ(status.events_dropped, 7u);
 }
 
@@ -47,6 +49,7 @@ TEST(Status, TextOutput) {
             "rules:             3\n"
             "policy memory:     4096 bytes\n"
             "staging memory:    0 bytes\n"
+            "classes available: pkey map\n"
             "hooks attached:    map\n"
             "events dropped:    7\n");
 }
@@ -56,7 +59,7 @@ TEST(Status, JsonOutputHasSchemaVersionFirst) {
   EXPECT_EQ(Status::from_reply(*msg.header()).to_json().dump(),
             R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
             R"("mode":"enforcing","generation":42,"rules":3,"memory":4096,"staging_memory":0,)"
-            R"("hooks":["map"],"events_dropped":7})");
+            R"("available":["pkey","map"],"hooks":["map"],"events_dropped":7})");
 }
 
 TEST(Status, RejectsUnknownMode) {

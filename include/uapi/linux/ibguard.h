@@ -133,6 +133,7 @@ enum ibguard_attr {
 	IBGUARD_ATTR_HOOKS,		/* u32: bit per class whose hooks are attached */
 	IBGUARD_ATTR_EVENT,		/* nest, enum ibguard_event_attr */
 	IBGUARD_ATTR_RULE_STATS,	/* flag in a STATS_GET request: rule hits too */
+	IBGUARD_ATTR_AVAILABLE,		/* u32: bit per class that can be enforced */
 	__IBGUARD_ATTR_MAX,
 };
 

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Module ordering: with the ibguard modules installed (modules directory and
+# modprobe configuration, as `make install` lays them out), InfiniBand
+# enforcement comes up by itself whichever of ibguard and ib_core loads
+# first, and comes back after ib_core is unloaded and loaded again.
+. "$(dirname "$0")/lib.sh"
+tap_plan
+
+kver=$(uname -r)
+extra=/lib/modules/$kver/extra/ibguard
+work=$(mktemp -d /tmp/ibg-order.XXXXXX)
+
+# wait_for CONDITION...: up to 10 s for CONDITION to hold.
+wait_for() {
+	local i
+	for i in $(seq 50); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+loaded() { [ -d "/sys/module/$1" ]; }
+not_loaded() { [ ! -d "/sys/module/$1" ]; }
+available() { $IBGUARDCTL status -j | jq -c .available; }
+# remove_tree MODULE: MODULE and every module that depends on it.
+remove_tree() {
+	local holder
+	[ -d "/sys/module/$1" ] || return 0
+	for holder in /sys/module/"$1"/holders/*; do
+		[ -e "$holder" ] && remove_tree "$(basename "$holder")"
+	done
+	rmmod "$1"
+}
+unload_all() {
+	remove_tree ibguard
+	remove_tree ib_core
+	wait_for not_loaded ib_core
+}
+
+unload_all
+mkdir -p "$extra" /run/modprobe.d
+cp "$IBG_BUILD/ibguard.ko" "$IBG_BUILD/ibguard_ib.ko" "$extra/"
+cp "$IBG_ROOT/dist/modprobe.d/ibguard.conf" /run/modprobe.d/
+depmod
+
+modprobe ibguard
+expect_eq "ibguard alone: map only, ib_core not pulled in" '["map"] no' \
+	"$(available) $(loaded ib_core && echo yes || echo no)"
+modprobe ib_core
+wait_for loaded ibguard_ib
+expect_eq "ib_core after ibguard: ibguard_ib comes up by itself" '["pkey","endport","map"]' \
+	"$(wait_for loaded ibguard_ib; available)"
+
+expect_status "ib_core cannot go while its client ibguard_ib is loaded" 1 rmmod ib_core
+# (modprobe -r ibguard_ib would take the then unused ibguard with it.)
+expect_status "rmmod ibguard_ib, then ib_core unloads" 0 \
+	sh -c 'rmmod ibguard_ib && modprobe -r ib_core'
+expect_eq "ib_core is gone" no "$(loaded ib_core && echo yes || echo no)"
+expect_eq "without ib_core: map only" '["map"]' "$(available)"
+modprobe ib_core
+expect_eq "ib_core loaded again: enforcement re-attaches" '["pkey","endport","map"]' \
+	"$(wait_for loaded ibguard_ib; available)"
+
+unload_all
+modprobe ib_core
+modprobe ibguard
+expect_eq "ibguard after ib_core: ibguard_ib comes up by itself" '["pkey","endport","map"]' \
+	"$(wait_for loaded ibguard_ib; available)"
+
+# Enforcement survives rdma_rxe and ib_umad coming and going.
+printf 'option pkey-on-roce yes\npkey 0xffff deny uid 1000\n' >"$work/p.conf"
+$IBGUARDCTL load "$work/p.conf" >/dev/null
+modprobe -a rdma_rxe ib_uverbs ib_umad
+ip link add ibgoveth0 type veth peer name ibgoveth1
+ip link set ibgoveth0 up
+rdma link add ibgorxe0 type rxe netdev ibgoveth0
+rdma link delete ibgorxe0
+expect_status "rdma_rxe unloads under ibguard" 0 modprobe -r rdma_rxe
+expect_status "ib_umad unloads under ibguard" 0 modprobe -r ib_umad
+modprobe -a rdma_rxe ib_umad
+rdma link add ibgorxe0 type rxe netdev ibgoveth0
+out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 10 ibv_rc_pingpong -d ibgorxe0 -g 0 -n 1 2>&1)
+expect_eq "after rdma_rxe came back, the policy still denies" "Failed to modify QP to INIT" "$out"
+rdma link delete ibgorxe0
+ip link delete ibgoveth0
+
+expect_status "modprobe -r ibguard_ib ibguard with the policy loaded" 0 modprobe -r ibguard_ib ibguard
+unload_all
+rm -rf "$extra" /run/modprobe.d/ibguard.conf "$work"
+depmod
+tap_done
