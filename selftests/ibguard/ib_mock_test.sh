@@ -74,6 +74,66 @@ expect_eq "an allow rule for a group" "init: ok" \
 expect_status "management QPs are never checked: smpquery works" 0 \
 	smpquery -C mock0 -P 1 nodeinfo 1
 
+# --- membership bit, subjects, order, permissive, stats, events --------------
+"$QPCTL" setpkeys 1 0xffff,0x8001,0x0001 >/dev/null
+load "pkey 0x8001 deny uid 1000"
+expect_eq "membership bit: 0x8001 (full) denied" "init: EACCES" "$(qp 1000 create rc 1 init 1 1)"
+expect_eq "membership bit: 0x0001 (limited) is another value" "init: ok" "$(qp 1000 create rc 1 init 1 2)"
+"$QPCTL" setpkeys 1 0xffff,0x8001,0x8002,0x0003 >/dev/null
+
+mkdir -p /sys/fs/cgroup/ibgmock/t
+load "pkey 0x8001 deny cgroup /ibgmock"
+expect_eq "cgroup subject: a task below the cgroup is denied" "init: EACCES" \
+	"$(sh -c 'echo $$ >/sys/fs/cgroup/ibgmock/t/cgroup.procs && exec "$@"' sh \
+		"$QPCTL" create rc 1 init 1 1 2>&1 | tail -n 1 | cut -d' ' -f1-2)"
+expect_eq "cgroup subject: other tasks are not" "init: ok" "$(qp 0 create rc 1 init 1 1)"
+rmdir /sys/fs/cgroup/ibgmock/t /sys/fs/cgroup/ibgmock
+
+cp "$QPCTL" "$work/qpctl-denied"
+load "pkey 0x8001 deny exe $work/qpctl-denied"
+expect_eq "exe subject: that executable is denied" "init: EACCES" \
+	"$("$work/qpctl-denied" create rc 1 init 1 1 2>&1 | tail -n 1 | cut -d' ' -f1-2)"
+expect_eq "exe subject: another executable is not" "init: ok" "$(qp 0 create rc 1 init 1 1)"
+
+load "pkey 0x8001 allow uid 1000" "pkey 0x8000-0x80ff deny"
+expect_eq "first match: an earlier allow wins" "init: ok" "$(qp 1000 create rc 1 init 1 1)"
+expect_eq "first match: the later deny for the others" "init: EACCES" "$(qp 1001 create rc 1 init 1 1)"
+
+$IBGUARDCTL stats reset >/dev/null
+$IBGUARDCTL mode permissive >/dev/null
+expect_eq "permissive: a denied P_Key goes through" "rts: ok" "$(qp 1001 create rc 1 init 1 1 rtr rts)"
+$IBGUARDCTL mode enforcing >/dev/null
+$IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+monitor=$!
+sleep 0.5
+qp 1001 create rc 1 init 1 2 >/dev/null
+wait $monitor
+expect_eq "monitor: device, port, P_Key and subnet of the denial" \
+	"denied pkey modify_qp 2 1001 mock0 1 0x8002 fe80:0000:0000:0000" \
+	"$(jq -r '"\(.type) \(.class) \(.operation) \(.rule) \(.uid) \(.device) \(.port) \(.pkey) \(.subnet)"' "$work/events")"
+json=$($IBGUARDCTL stats -j --rules)
+expect_eq "stats: would-deny 1, denied 1, allowed 0, rule 2 hit twice" "1 1 0 2" \
+	"$(jq -r '"\(.classes.pkey.would_deny) \(.classes.pkey.denied) \(.classes.pkey.allowed) \(.rules[1].hits)"' <<<"$json")"
+
+# --- unloading while QPs exist and tools run --------------------------------
+load "pkey 0x8001 deny uid 1000"
+mkfifo "$work/hold"
+"$QPCTL" create rc 1 init 1 2 create ud 1 init 1 0 wait <"$work/hold" >/dev/null 2>&1 &
+holder=$!
+exec 7>"$work/hold"
+(for _ in $(seq 30); do qp 1000 create rc 1 init 1 1 >/dev/null; done) &
+looper=$!
+sleep 1
+expect_status "rmmod ibguard_ib while QPs exist and qpctl loops" 0 rmmod ibguard_ib
+wait $looper
+echo >&7
+exec 7>&-
+wait $holder
+expect_eq "QPs set up under ibguard are destroyed cleanly after it left" 0 $?
+expect_status "ibguard_ib loads again" 0 insmod "$IBG_BUILD/ibguard_ib.ko"
+load "pkey 0x8001 deny uid 1000"
+expect_eq "and enforces again" "init: EACCES" "$(qp 1000 create rc 1 init 1 1)"
+
 # --- GSI MADs from umad agents ----------------------------------------------
 load "pkey 0xffff deny uid 0"
 expect_status "a umad GSI MAD with a denied P_Key is not sent (perfquery fails)" 1 \
