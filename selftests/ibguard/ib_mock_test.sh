@@ -153,6 +153,16 @@ expect_eq "the endport denial reaches the monitor" "denied endport register_smi_
 	"$(jq -r '"\(.type) \(.class) \(.operation) \(.device) \(.port) \(.uid)"' "$work/events")"
 expect_status "the other port is not affected" 0 smpquery -C mock0 -P 2 nodeinfo 2
 
+# The umad device nodes are root's; open them to two test users.
+chmod 666 /dev/infiniband/umad*
+load "endport mock0 * deny uid 1000"
+expect_status "smpquery refused for a denied user" 1 \
+	sh -c 'setpriv --reuid=1000 --regid=1000 --clear-groups \
+		smpquery -C mock0 -P 1 nodeinfo 1 >/dev/null 2>&1 && exit 0 || exit 1'
+expect_status "smpquery works for another user" 0 as 1001 smpquery -C mock0 -P 1 nodeinfo 1
+expect_status "ibaddr gets a real answer from the mock HCA" 0 ibaddr -C mock0 -P 1
+chmod 600 /dev/infiniband/umad*
+
 load "endport * * allow uid 1000" "endport * * deny"
 expect_status "endport * * deny covers every port" 1 \
 	sh -c 'smpquery -C mock0 -P 2 nodeinfo 2 >/dev/null 2>&1 && exit 0 || exit 1'

@@ -65,26 +65,27 @@ json=$($IBGUARDCTL stats -j --rules)
 expect_eq "stats: one denial, two allowed QP setups, one rule hit" "1 2 1" \
 	"$(jq -r '"\(.classes.pkey.denied) \(.classes.pkey.allowed) \(.rules[0].hits)"' <<<"$json")"
 
-# perftest: ib_write_bw reports the errno of the refused ibv_modify_qp.
-setpriv --reuid=1000 --regid=1000 --clear-groups \
-	timeout 30 ib_write_bw -d ibgrxe0 -x 0 -n 5 >"$work/bw-server" 2>&1 &
-server=$!
-sleep 1
-setpriv --reuid=1000 --regid=1000 --clear-groups \
-	timeout 30 ib_write_bw -d ibgrxe1 -x 0 -n 5 10.99.0.1 >"$work/bw-client" 2>&1
-wait $server
+# write_bw UID: perftest's ib_write_bw between the two devices as UID;
+# prints the client's exit status, the server's, then the client's output.
+write_bw() {
+	setpriv --reuid="$1" --regid="$1" --clear-groups \
+		timeout 30 ib_write_bw -d ibgrxe0 -x 0 -n 5 >/dev/null 2>&1 &
+	local server=$!
+	sleep 1
+	setpriv --reuid="$1" --regid="$1" --clear-groups \
+		timeout 30 ib_write_bw -d ibgrxe1 -x 0 -n 5 10.99.0.1 >"$work/bw-client" 2>&1
+	local client=$?
+	wait $server
+	echo "$client $?"
+	cat "$work/bw-client"
+}
+
+# perftest reports the errno of the refused ibv_modify_qp.
 expect_eq "perftest ib_write_bw: QP setup fails with EACCES (13)" 1 \
-	"$(grep -c '^Failed to modify QP to INIT, ret=13$' "$work/bw-client")"
-setpriv --reuid=1001 --regid=1001 --clear-groups \
-	timeout 30 ib_write_bw -d ibgrxe0 -x 0 -n 5 >"$work/bw-server" 2>&1 &
-server=$!
-sleep 1
-setpriv --reuid=1001 --regid=1001 --clear-groups \
-	timeout 30 ib_write_bw -d ibgrxe1 -x 0 -n 5 10.99.0.1 >"$work/bw-client" 2>&1
-client=$?
-wait $server
+	"$(write_bw 1000 | grep -c '^Failed to modify QP to INIT, ret=13$')"
+out=$(write_bw 1001)
 expect_eq "perftest ib_write_bw: an allowed uid measures bandwidth" "0 0 1" \
-	"$client $? $(grep -c '^ 65536 *5 ' "$work/bw-client")"
+	"$(head -n1 <<<"$out") $(grep -c '^ 65536 *5 ' <<<"$out")"
 
 load "option pkey-on-roce yes" "default pkey deny" "pkey 0xffff allow uid 1001"
 expect_eq "default deny: the allowed uid runs" "server=0 1 client=0" "$(pingpong 1001)"
