@@ -81,7 +81,9 @@ static void registry_set(const struct ib_qp *qp, const struct qp_path *main,
 {
 	struct qp_entry *entry, *fresh;
 
-	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	/* A kernel ULP may modify a QP under a spinlock of its own. */
+	fresh = kzalloc(sizeof(*fresh), preemptible() ? GFP_KERNEL_ACCOUNT :
+			GFP_ATOMIC | __GFP_ACCOUNT);
 	spin_lock(&qp_registry_lock);
 	entry = registry_find(qp);
 	if (!entry && fresh) {

@@ -142,10 +142,7 @@ void Message::end_nest(nlattr* nest) { mnl_attr_nest_end(header_, nest); }
 
 Attributes Attributes::of_genl(const nlmsghdr& msg, std::uint16_t max) {
   Attributes attrs(max);
-  std::size_t header = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(genlmsghdr));
-  if (msg.nlmsg_len < header) return attrs;
-  for_each_attr(reinterpret_cast<const char*>(&msg) + header, msg.nlmsg_len - header,
-                [&](const nlattr& attr) { attrs.store(attr); });
+  for_each_attr(msg, [&](const nlattr& attr) { attrs.store(attr); });
   return attrs;
 }
 
