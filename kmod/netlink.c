@@ -545,7 +545,7 @@ static const struct genl_small_ops ibguard_nl_ops[] = {
 };
 
 static const struct genl_multicast_group ibguard_nl_mcgrps[] = {
-	{ .name = IBGUARD_MCGRP_EVENTS, .flags = GENL_UNS_ADMIN_PERM },
+	{ .name = IBGUARD_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family ibguard_nl_family = {

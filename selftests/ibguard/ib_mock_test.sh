@@ -103,7 +103,7 @@ $IBGUARDCTL stats reset >/dev/null
 $IBGUARDCTL mode permissive >/dev/null
 expect_eq "permissive: a denied P_Key goes through" "rts: ok" "$(qp 1001 create rc 1 init 1 1 rtr rts)"
 $IBGUARDCTL mode enforcing >/dev/null
-$IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
 monitor=$!
 sleep 0.5
 qp 1001 create rc 1 init 1 2 >/dev/null
@@ -143,7 +143,7 @@ expect_status "the same MAD for another task is sent" 0 perfquery -C mock0 -P 1 
 
 # --- endport ----------------------------------------------------------------
 load "endport mock0 1 deny uid 0"
-$IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
 monitor=$!
 sleep 0.5
 expect_status "SMI agent registration on a denied port fails" 1 \

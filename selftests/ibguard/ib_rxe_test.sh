@@ -52,7 +52,7 @@ expect_eq "RoCE ports are not checked without pkey-on-roce" "server=0 1 client=0
 
 load "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
 $IBGUARDCTL stats reset >/dev/null
-$IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
 monitor=$!
 sleep 0.5
 out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 10 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)

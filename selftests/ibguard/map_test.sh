@@ -137,7 +137,7 @@ expect_eq "stats: rule hits and denials equal the operations performed" "6 1" \
 	"$(jq -r '"\(.rules[0].hits) \(.classes.map.denied)"' <<<"$json")"
 
 # --- events ----------------------------------------------------------------
-$IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
 monitor=$!
 sleep 1
 as 1000 "$MAPIT" "$work/secret" r private >/dev/null 2>&1
@@ -145,6 +145,18 @@ wait $monitor
 expect_eq "monitor receives the denial with its details" \
 	"denied map mmap 1 1000 $work/secret r-- false" \
 	"$(jq -r '"\(.type) \(.class) \(.operation) \(.rule) \(.uid) \(.path) \(.prot) \(.permissive)"' "$work/events")"
+
+load "map path $work/pub allow uid 1000 log"
+timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+monitor=$!
+sleep 1
+as 1000 "$MAPIT" "$work/pub" r private >/dev/null 2>&1
+wait $monitor
+expect_eq "a log rule that allows reports a logged event" "logged allow 1 1000 false" \
+	"$(jq -r '"\(.type) \(.verdict) \(.rule) \(.uid) \(.permissive)"' "$work/events")"
+out=$(as 1000 timeout 20 $IBGUARDCTL monitor -n 1 2>&1)
+expect_eq "monitor needs CAP_NET_ADMIN: an unprivileged user gets exit 4" 4 $?
+load "map path $work/secret deny uid 1000"
 
 # --- the control plane -----------------------------------------------------
 gen=$($IBGUARDCTL status -j | jq .generation)
