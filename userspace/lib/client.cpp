@@ -59,10 +59,8 @@ Status Client::status() {
 
 void Client::load(const policy::Policy& policy, const LoadOptions& options) {
   auto begin = request(IBGUARD_CMD_POLICY_BEGIN);
-  static constexpr std::array<std::uint16_t, policy::class_count> default_attrs = {
-      IBGUARD_ATTR_DEFAULT_PKEY, IBGUARD_ATTR_DEFAULT_ENDPORT, IBGUARD_ATTR_DEFAULT_MAP};
   for (std::size_t i = 0; i < policy::class_count; ++i)
-    begin.put_u8(default_attrs[i],
+    begin.put_u8(default_verdict_attrs[i],
                  static_cast<std::uint8_t>(policy.default_for(static_cast<policy::Class>(i))));
   begin.put_u32(IBGUARD_ATTR_OPTIONS,
                 policy.pkey_on_roce.value_or(false) ? IBGUARD_OPT_PKEY_ON_ROCE : 0);

@@ -64,11 +64,14 @@ void Message::require(std::size_t payload) {
   if (MNL_ATTR_HDRLEN + payload > UINT16_MAX)
     throw Error(ExitCode::invalid_input,
                 fmt::format("a netlink attribute of {} bytes does not fit in 64 KiB", payload));
-  std::size_t needed = header_->nlmsg_len + MNL_ATTR_HDRLEN + MNL_ALIGN(payload);
+  reserve(header_->nlmsg_len + MNL_ATTR_HDRLEN + MNL_ALIGN(payload));
+}
+
+void Message::reserve(std::size_t needed) {
   if (needed <= capacity()) return;
   auto used = header_->nlmsg_len;
-  std::size_t words = (needed * 2 + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
-  std::vector<std::uint64_t> bigger(words, 0);
+  std::vector<std::uint64_t> bigger(
+      (needed * 2 + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t), 0);
   std::memcpy(bigger.data(), buffer_.data(), used);
   buffer_ = std::move(bigger);
   header_ = reinterpret_cast<nlmsghdr*>(buffer_.data());
@@ -91,14 +94,7 @@ void Message::put_flag(std::uint16_t type) {
 
 void Message::append(const void* data, std::size_t len) {
   if (len == 0) return;
-  std::size_t needed = header_->nlmsg_len + MNL_ALIGN(len);
-  if (needed > capacity()) {
-    auto used = header_->nlmsg_len;
-    std::vector<std::uint64_t> bigger((needed * 2 + 7) / 8, 0);
-    std::memcpy(bigger.data(), buffer_.data(), used);
-    buffer_ = std::move(bigger);
-    header_ = reinterpret_cast<nlmsghdr*>(buffer_.data());
-  }
+  reserve(header_->nlmsg_len + MNL_ALIGN(len));
   std::memcpy(reinterpret_cast<char*>(header_) + header_->nlmsg_len, data, len);
   header_->nlmsg_len += MNL_ALIGN(len);
 }

@@ -42,7 +42,8 @@ class Message {
   std::size_t payload_size() const noexcept;
 
  private:
-  void require(std::size_t payload);
+  void require(std::size_t payload);   // room for one more attribute
+  void reserve(std::size_t needed);    // grows the buffer to hold needed bytes
   std::vector<std::uint64_t> buffer_;  // uint64_t: netlink needs aligned storage
   nlmsghdr* header_;
 };

@@ -12,9 +12,6 @@ namespace {
 using policy::Class;
 using policy::Verdict;
 
-constexpr std::array<std::uint16_t, policy::class_count> default_attrs = {
-    IBGUARD_ATTR_DEFAULT_PKEY, IBGUARD_ATTR_DEFAULT_ENDPORT, IBGUARD_ATTR_DEFAULT_MAP};
-
 Class to_class(std::uint8_t value) {
   if (value > IBGUARD_CLASS_MAX)
     throw Error(ExitCode::invalid_input, fmt::format("the module reports unknown class {}", value));
@@ -82,6 +79,9 @@ nlohmann::ordered_json rule_json(const LoadedRule& rule, bool with_hits) {
 
 }  // namespace
 
+const std::array<std::uint16_t, policy::class_count> default_verdict_attrs = {
+    IBGUARD_ATTR_DEFAULT_PKEY, IBGUARD_ATTR_DEFAULT_ENDPORT, IBGUARD_ATTR_DEFAULT_MAP};
+
 std::string prot_string(std::uint32_t prot) {
   std::string text;
   text += (prot & IBGUARD_PROT_READ) ? 'r' : '-';
@@ -144,7 +144,7 @@ void parse_policy_message(const nlmsghdr& msg, LoadedPolicy& policy) {
   policy.generation = attrs.u64(IBGUARD_ATTR_GENERATION);
   policy.mode = to_mode(attrs.u8(IBGUARD_ATTR_MODE));
   for (std::size_t i = 0; i < policy::class_count; ++i)
-    policy.defaults[i] = to_verdict(attrs.u8(default_attrs[i]));
+    policy.defaults[i] = to_verdict(attrs.u8(default_verdict_attrs[i]));
   policy.pkey_on_roce = attrs.u32(IBGUARD_ATTR_OPTIONS) & IBGUARD_OPT_PKEY_ON_ROCE;
 }
 

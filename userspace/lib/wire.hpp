@@ -17,6 +17,9 @@
 
 namespace ibguard {
 
+// The IBGUARD_ATTR_DEFAULT_* attribute of each class, by class.
+extern const std::array<std::uint16_t, policy::class_count> default_verdict_attrs;
+
 // Appends one IBGUARD_ATTR_RULE nest for rule to msg.
 void put_rule(nl::Message& msg, const policy::Rule& rule);
 
