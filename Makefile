@@ -4,6 +4,8 @@
 #   make deps       install Debian packages, fetch the guest kernel
 #   make check      deps, build, every test (host and guest)
 #   make demo       deps, build, boot the guest and show ibguard working
+#   make bench      deps, build, run the overhead benchmarks (QUICK=1: short)
+#   make fuzz       fuzz the policy compiler (FUZZ_SECONDS, default 600)
 #
 # KVER selects the guest kernel (default: the one `make deps` fetched);
 # KDIR=/lib/modules/$(uname -r)/build builds for the running kernel instead.
@@ -22,9 +24,9 @@ SELFTESTS := status_test policy_test mapit
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
-.PHONY: all modules test-modules ibguardctl selftests deps check demo clean
+.PHONY: all modules test-modules ibguardctl selftests bench-tools deps check demo bench fuzz clean
 
-all: modules test-modules ibguardctl selftests
+all: modules test-modules ibguardctl selftests bench-tools
 
 # Out-of-tree Kbuild writes next to its sources; link the sources into a
 # per-kernel directory under build/ so the tree stays clean.
@@ -43,6 +45,7 @@ modules:
 test-modules:
 	$(call kbuild,selftests,selftests/ibguard/kmod)
 	$(call kbuild,mockhca,selftests/ibguard/mockhca)
+	$(call kbuild,bench,bench/floor)
 
 ibguardctl:
 	@cmake -S userspace -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -60,6 +63,21 @@ $(BUILD)/selftests/%: selftests/ibguard/%.c selftests/ibguard/genl_util.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(SELFTEST_CFLAGS) -o $@ $< selftests/ibguard/genl_util.c -lmnl
 
+# The benchmark workloads and the BPF-LSM comparator (bench/).
+bench-tools: $(BUILD)/bench/ibg-bench $(BUILD)/bench/map_guard $(BUILD)/bench/map_guard.bpf.o
+
+$(BUILD)/bench/ibg-bench: bench/workload.c selftests/ibguard/mockhca/mockhca_uapi.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -Iselftests/ibguard/mockhca -o $@ $< -libverbs
+
+$(BUILD)/bench/map_guard: bench/bpf/map_guard.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -lbpf
+
+$(BUILD)/bench/map_guard.bpf.o: bench/bpf/map_guard.bpf.c
+	@mkdir -p $(dir $@)
+	clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -c -o $@ $<
+
 deps:
 	@scripts/deps
 
@@ -70,6 +88,13 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench $(if $(QUICK),--quick)
+
+fuzz: deps
+	@scripts/fuzz-parser $(or $(FUZZ_SECONDS),600)
 
 clean:
 	rm -rf $(BUILD)

@@ -4,8 +4,9 @@
  * ib_core's QP modify path, _ib_modify_qp(), which both ib_modify_qp()
  * (kernel QPs) and ib_modify_qp_with_udata() (ibv_modify_qp) end in.
  *
- * The ftrace handler only redirects the call to modify_qp_checked(), which
- * runs in the caller's context and may sleep: it works out the QP's
+ * The ftrace handler only redirects the requests that set a port or P_Key
+ * index to modify_qp_checked(), which runs in the caller's context and may
+ * sleep: it works out the QP's
  * resulting (port, P_Key index) pairs from the request and from what the QP
  * last set (the registry below), decides, and calls the original function
  * when allowed. The call from modify_qp_checked() passes the handler
@@ -165,44 +166,48 @@ static bool pkey_allowed(struct ib_device *device, u32 port, u16 index,
 	return !deny;
 }
 
+/*
+ * Only requests that set a port or P_Key index are decided. Management QPs
+ * use every P_Key by design: upstream skips them too.
+ */
+static bool modify_is_checked(const struct ib_qp *qp, int mask)
+{
+	return qp->qp_type != IB_QPT_SMI && qp->qp_type != IB_QPT_GSI &&
+	       (mask & (IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ALT_PATH));
+}
+
+/* Entered instead of _ib_modify_qp() for requests modify_is_checked() picks. */
 static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
 			     int mask, struct ib_udata *udata)
 {
 	struct qp_path main = {}, alt = {};
-	bool checked;
 	int ret;
 
-	/* Management QPs use every P_Key by design: upstream skips them too. */
-	checked = qp->qp_type != IB_QPT_SMI && qp->qp_type != IB_QPT_GSI &&
-		  (mask & (IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ALT_PATH));
-	if (checked) {
-		/* The resulting pair: the request's fields over what it had. */
-		registry_get(qp, &main, &alt);
-		if (mask & IB_QP_PORT)
-			main.port = attr->port_num;
-		else if (!main.valid)
-			main.port = qp->port;
-		if (mask & IB_QP_PKEY_INDEX) {
-			main.pkey_index = attr->pkey_index;
-			main.valid = true;
-		}
-		if (mask & IB_QP_ALT_PATH) {
-			alt.port = attr->alt_port_num;
-			alt.pkey_index = attr->alt_pkey_index;
-			alt.valid = true;
-		}
-		if ((main.valid &&
-		     !pkey_allowed(qp->device, main.port, main.pkey_index,
-				   "modify_qp")) ||
-		    ((mask & IB_QP_ALT_PATH) &&
-		     !pkey_allowed(qp->device, alt.port, alt.pkey_index,
-				   "modify_qp"))) {
-			ret = -EACCES;
-			goto out;
-		}
+	/* The resulting pair: the request's fields over what it had. */
+	registry_get(qp, &main, &alt);
+	if (mask & IB_QP_PORT)
+		main.port = attr->port_num;
+	else if (!main.valid)
+		main.port = qp->port;
+	if (mask & IB_QP_PKEY_INDEX) {
+		main.pkey_index = attr->pkey_index;
+		main.valid = true;
+	}
+	if (mask & IB_QP_ALT_PATH) {
+		alt.port = attr->alt_port_num;
+		alt.pkey_index = attr->alt_pkey_index;
+		alt.valid = true;
+	}
+	if ((main.valid &&
+	     !pkey_allowed(qp->device, main.port, main.pkey_index,
+			   "modify_qp")) ||
+	    ((mask & IB_QP_ALT_PATH) &&
+	     !pkey_allowed(qp->device, alt.port, alt.pkey_index, "modify_qp"))) {
+		ret = -EACCES;
+		goto out;
 	}
 	ret = ((modify_qp_fn)READ_ONCE(modify_qp_addr))(qp, attr, mask, udata);
-	if (!ret && checked)
+	if (!ret)
 		registry_set(qp, &main, &alt);
 out:
 	atomic_dec(&ibguard_ib_inflight);
@@ -218,6 +223,9 @@ static void notrace modify_qp_handler(unsigned long ip, unsigned long parent_ip,
 
 	/* modify_qp_checked() calling the original. */
 	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	/* Other requests run the original directly: nothing to decide. */
+	if (!modify_is_checked((const struct ib_qp *)regs->di, (int)regs->dx))
 		return;
 	WRITE_ONCE(modify_qp_addr, ip);
 	atomic_inc(&ibguard_ib_inflight);

@@ -98,6 +98,7 @@ struct ibguard_policy {
 	/* pkey: segment tree entries; endport: by (device, port) hash */
 	struct ibguard_u32_key *pkey_index, *endport_index;
 	u32 nr_pkey_index, nr_endport_index;
+	u32 pkey_level_bounds[IBGUARD_PKEY_TREE_DEPTH + 1];
 
 	u64 __percpu **hits;	/* nr_rules counters in chunks */
 	u32 nr_hit_chunks;

@@ -118,4 +118,36 @@ static inline void ibguard_pkey_path(u32 pkey, u32 *path)
 		path[i] = node;
 }
 
+/*
+ * A sorted index holds the nodes of each tree level (depth d: nodes 1 << d
+ * to (2 << d) - 1) in one run; bounds[d] is where depth d starts and
+ * bounds[d + 1] where it ends. Most policies use few levels (single P_Keys
+ * are leaves, "any" is the root): a lookup skips the empty ones and
+ * searches only its own level's run in the others.
+ */
+static inline void ibguard_pkey_level_bounds(const struct ibguard_u32_key *index,
+					     u32 nr, u32 *bounds)
+{
+	unsigned int d;
+
+	for (d = 0; d <= IBGUARD_PKEY_TREE_DEPTH; d++)
+		bounds[d] = ibguard_u32_lower_bound(index, nr, 1U << d);
+}
+
+/*
+ * The first entry of the path node at position k of ibguard_pkey_path()
+ * (depth IBGUARD_PKEY_TREE_DEPTH - 1 - k) within its level; *end is where
+ * the level ends.
+ */
+static inline u32 ibguard_pkey_node_lower_bound(const struct ibguard_u32_key *index,
+						const u32 *bounds, u32 node,
+						unsigned int k, u32 *end)
+{
+	unsigned int d = IBGUARD_PKEY_TREE_DEPTH - 1 - k;
+	u32 lo = bounds[d];
+
+	*end = bounds[d + 1];
+	return lo + ibguard_u32_lower_bound(index + lo, *end - lo, node);
+}
+
 #endif /* IBGUARD_INDEX_H */

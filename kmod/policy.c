@@ -139,6 +139,8 @@ static int build_ib_indexes(struct ibguard_policy *p)
 	}
 	sort(p->pkey_index, p->nr_pkey_index, sizeof(*p->pkey_index),
 	     ibguard_u32_key_cmp, NULL);
+	ibguard_pkey_level_bounds(p->pkey_index, p->nr_pkey_index,
+				  p->pkey_level_bounds);
 	sort(p->endport_index, p->nr_endport_index, sizeof(*p->endport_index),
 	     ibguard_u32_key_cmp, NULL);
 	p->memory += (nr_pkey + nr_endport) * sizeof(*p->pkey_index);
@@ -358,15 +360,16 @@ const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *
 const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy *p,
 						    u16 pkey, u64 subnet)
 {
-	u32 path[IBGUARD_PKEY_TREE_DEPTH], best = NO_RULE, i, k;
+	u32 path[IBGUARD_PKEY_TREE_DEPTH], best = NO_RULE, i, end, k;
 
 	if (!p->nr_pkey_index)
 		return NULL;
 	ibguard_pkey_path(pkey, path);
 	for (k = 0; k < IBGUARD_PKEY_TREE_DEPTH; k++) {
-		i = ibguard_u32_lower_bound(p->pkey_index, p->nr_pkey_index,
-					    path[k]);
-		for (; i < p->nr_pkey_index && p->pkey_index[i].key == path[k] &&
+		i = ibguard_pkey_node_lower_bound(p->pkey_index,
+						  p->pkey_level_bounds, path[k],
+						  k, &end);
+		for (; i < end && p->pkey_index[i].key == path[k] &&
 		     p->pkey_index[i].rule < best; i++) {
 			const struct ibguard_rule *rule =
 				&p->rules[p->pkey_index[i].rule];

@@ -18,6 +18,20 @@ static bool id_in(u32 id, const struct ibguard_subject *subj)
 	return id >= subj->lo && id <= subj->hi;
 }
 
+/*
+ * Kernel-internal ids are the initial user namespace's ids, the ones a
+ * policy names: no mapping is needed to compare them.
+ */
+static bool uid_in(kuid_t uid, const struct ibguard_subject *subj)
+{
+	return id_in(__kuid_val(uid), subj);
+}
+
+static bool gid_in(kgid_t gid, const struct ibguard_subject *subj)
+{
+	return id_in(__kgid_val(gid), subj);
+}
+
 /* The effective gid or any supplementary group within the range. */
 static bool gid_matches(const struct cred *cred,
 			const struct ibguard_subject *subj)
@@ -25,19 +39,19 @@ static bool gid_matches(const struct cred *cred,
 	const struct group_info *groups = cred->group_info;
 	int lo = 0, hi = groups->ngroups;
 
-	if (id_in(from_kgid(&init_user_ns, cred->egid), subj))
+	if (gid_in(cred->egid, subj))
 		return true;
 	/* group_info is sorted: find the first group >= subj->lo. */
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (from_kgid(&init_user_ns, groups->gid[mid]) < subj->lo)
+		if (__kgid_val(groups->gid[mid]) < subj->lo)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo < groups->ngroups &&
-	       id_in(from_kgid(&init_user_ns, groups->gid[lo]), subj);
+	       gid_in(groups->gid[lo], subj);
 }
 
 static bool exe_matches(const struct ibguard_subject *subj)
@@ -60,7 +74,7 @@ static bool subject_matches(const struct cred *cred,
 {
 	switch (subj->type) {
 	case IBGUARD_SUBJ_UID:
-		return id_in(from_kuid(&init_user_ns, cred->euid), subj);
+		return uid_in(cred->euid, subj);
 	case IBGUARD_SUBJ_GID:
 		return gid_matches(cred, subj);
 	case IBGUARD_SUBJ_CGROUP:

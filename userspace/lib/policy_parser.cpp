@@ -86,6 +86,13 @@ struct LexedLine {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
+// A NUL in a token would cut it short where a name goes to the C library and
+// where a rule's source goes to the kernel; a carriage return ending a word
+// would be dropped as the CR of a CR LF line end when the source is loaded
+// again (as 'ibguardctl show' prints it).
+constexpr std::string_view nul_error = "unexpected NUL character";
+constexpr std::string_view cr_error = "unexpected carriage return (lines end with LF or CR LF)";
+
 std::string quote(std::string_view text) { return fmt::format("'{}'", text); }
 
 LexedLine lex(std::string_view line) {
@@ -123,6 +130,10 @@ LexedLine lex(std::string_view line) {
           j += 2;
           continue;
         }
+        if (c == '\0') {
+          out.error = LineError{col(j), 1, std::string(nul_error)};
+          return out;
+        }
         token.text += c;
         ++j;
       }
@@ -143,6 +154,10 @@ LexedLine lex(std::string_view line) {
         if (line[i] == '"') {
           out.error =
               LineError{col(i), 1, "unexpected '\"' inside a word (quote the whole word instead)"};
+          return out;
+        }
+        if (line[i] == '\0' || line[i] == '\r') {
+          out.error = LineError{col(i), 1, std::string(line[i] == '\0' ? nul_error : cr_error)};
           return out;
         }
         token.text += line[i];

@@ -84,4 +84,40 @@ TEST(EngineIndex, LowerBoundEdges) {
   EXPECT_EQ(ibguard_inode_lower_bound(inodes.data(), 3, 2, 8), 3u);
 }
 
+TEST(EngineIndex, PkeyPathLookupFindsExactlyTheCoveringRules) {
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<u32> pkey(0, 0xffff);
+  for (u32 n : {0u, 1u, 3u, 200u}) {
+    std::vector<std::pair<u32, u32>> intervals;
+    std::vector<ibguard_u32_key> index;
+    for (u32 rule = 0; rule < n; ++rule) {
+      u32 lo = pkey(rng), hi = lo;
+      if (rule % 3 == 1) hi = std::min(0xffffu, lo + pkey(rng) % 300);
+      if (rule % 17 == 5) lo = 0, hi = 0xffff;
+      intervals.emplace_back(lo, hi);
+      u32 nodes[32];
+      unsigned int count = ibguard_pkey_nodes(lo, hi, nodes);
+      for (unsigned int k = 0; k < count; ++k) index.push_back({nodes[k], rule});
+    }
+    std::qsort(index.data(), index.size(), sizeof(ibguard_u32_key), ibguard_u32_key_cmp);
+    u32 bounds[IBGUARD_PKEY_TREE_DEPTH + 1];
+    ibguard_pkey_level_bounds(index.data(), index.size(), bounds);
+    for (u32 key = 0; key <= 0xffff; key += (n > 3 ? 1 : 97)) {
+      std::vector<u32> expected, found;
+      for (u32 rule = 0; rule < n; ++rule)
+        if (intervals[rule].first <= key && key <= intervals[rule].second) expected.push_back(rule);
+      u32 path[IBGUARD_PKEY_TREE_DEPTH];
+      ibguard_pkey_path(key, path);
+      for (unsigned int k = 0; k < IBGUARD_PKEY_TREE_DEPTH; ++k) {
+        u32 end;
+        for (u32 i = ibguard_pkey_node_lower_bound(index.data(), bounds, path[k], k, &end);
+             i < end && index[i].key == path[k]; ++i)
+          found.push_back(index[i].rule);
+      }
+      std::sort(found.begin(), found.end());
+      ASSERT_EQ(found, expected) << "n=" << n << " pkey=" << key;
+    }
+  }
+}
+
 }  // namespace
