@@ -55,7 +55,7 @@ int ibguard_attach(struct ftrace_ops *ops, const char *const *names,
 	}
 	err = register_ftrace_function(ops);
 	if (err == -EBUSY)
-		pr_err("cannot attach to %s: another user modifies its instruction pointer (livepatch, fail_function?)\n",
+		pr_err("cannot attach to %s: another user modifies its instruction pointer (livepatch, fail_function, another module) or kernel.ftrace_enabled is 0\n",
 		       names[0]);
 	else if (err)
 		pr_err("cannot attach to %s: %d\n", names[0], err);

@@ -33,6 +33,7 @@ static void ib_hooks_detach(void)
 }
 
 static const struct ibguard_hook_ops ib_hook_ops = {
+	.owner = THIS_MODULE,
 	.attach = ib_hooks_attach,
 	.detach = ib_hooks_detach,
 };

@@ -137,9 +137,15 @@ extern struct ibguard_policy __rcu *ibguard_active_policy;
 extern struct mutex ibguard_lock;
 int ibguard_check_alive(void);
 enum ibguard_mode ibguard_mode(void);
-void ibguard_set_mode(enum ibguard_mode mode);
+int ibguard_mode_allowed(enum ibguard_mode mode, struct netlink_ext_ack *extack);
+int ibguard_set_mode(enum ibguard_mode mode, struct netlink_ext_ack *extack);
+int ibguard_lock_enforcement(struct netlink_ext_ack *extack);
+bool ibguard_locked(void);
+int ibguard_policy_allowed_when_locked(const struct ibguard_policy *p,
+				       struct netlink_ext_ack *extack);
 u64 ibguard_generation(void);
-int ibguard_policy_install(struct ibguard_policy *policy);
+int ibguard_policy_install(struct ibguard_policy *policy,
+			   struct netlink_ext_ack *extack);
 u32 ibguard_hooks_attached(void);
 u32 ibguard_classes_available(void);
 
@@ -195,6 +201,7 @@ void *ibguard_netlink_put_event(struct sk_buff *msg);
  * attach and detach here so that its hooks follow the policy like map's.
  */
 struct ibguard_hook_ops {
+	struct module *owner;
 	int (*attach)(void);
 	void (*detach)(void);
 };

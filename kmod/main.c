@@ -9,6 +9,7 @@
 #include <linux/init.h>
 #include <linux/kmod.h>
 #include <linux/namei.h>
+#include <linux/netlink.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include "ibguard.h"
@@ -23,6 +24,16 @@ static const struct ibguard_hook_ops *ib_hooks;
 static bool ib_attached;
 static enum ibguard_mode current_mode = IBGUARD_MODE_ENFORCING;
 static u64 policy_generation;
+/* Set once by ibguard_lock_enforcement(), never cleared. */
+static bool locked;
+/*
+ * Classes whose hooks could not be attached at the last try (another
+ * IPMODIFY user of an attach point, ftrace disabled): not available until
+ * an attach succeeds.
+ */
+static u32 attach_failed;
+
+#define IB_CLASSES (BIT(IBGUARD_CLASS_PKEY) | BIT(IBGUARD_CLASS_ENDPORT))
 
 enum ibguard_mode ibguard_mode(void)
 {
@@ -41,16 +52,82 @@ int ibguard_check_alive(void)
 	return exiting ? -ENODEV : 0;
 }
 
-void ibguard_set_mode(enum ibguard_mode mode)
+/* -EPERM when mode would stop enforcing on a locked module. */
+int ibguard_mode_allowed(enum ibguard_mode mode, struct netlink_ext_ack *extack)
 {
+	if (!READ_ONCE(locked) || mode != IBGUARD_MODE_PERMISSIVE)
+		return 0;
+	NL_SET_ERR_MSG(extack,
+		       "ibguard is locked: permissive mode is refused until reboot");
+	return -EPERM;
+}
+
+/* Called with ibguard_lock held. */
+int ibguard_set_mode(enum ibguard_mode mode, struct netlink_ext_ack *extack)
+{
+	int err;
+
 	lockdep_assert_held(&ibguard_lock);
 	if (mode == ibguard_mode())
-		return;
+		return 0;
+	err = ibguard_mode_allowed(mode, extack);
+	if (err)
+		return err;
 	WRITE_ONCE(current_mode, mode);
 	pr_info("mode set to %s\n",
 		mode == IBGUARD_MODE_ENFORCING ? "enforcing" : "permissive");
 	ibguard_event_policy(IBGUARD_EVENT_MODE_CHANGED, ibguard_generation(),
 			     mode);
+	return 0;
+}
+
+bool ibguard_locked(void)
+{
+	return READ_ONCE(locked);
+}
+
+/*
+ * Called with ibguard_lock held. Once locked, a policy that enforces
+ * nothing (no rule, every default allow: what a flush loads) is refused;
+ * any other policy may still replace the active one.
+ */
+int ibguard_policy_allowed_when_locked(const struct ibguard_policy *p,
+				       struct netlink_ext_ack *extack)
+{
+	int i;
+
+	lockdep_assert_held(&ibguard_lock);
+	if (!locked || p->nr_rules)
+		return 0;
+	for (i = 0; i < IBGUARD_NR_CLASSES; i++)
+		if (p->defaults[i] == IBGUARD_VERDICT_DENY)
+			return 0;
+	NL_SET_ERR_MSG(extack,
+		       "ibguard is locked: a policy enforcing nothing (flush) is refused");
+	return -EPERM;
+}
+
+/*
+ * Until reboot: a module reference each for ibguard and, once it is there,
+ * ibguard_ib makes rmmod fail; permissive mode and flush are refused.
+ * Called with ibguard_lock held.
+ */
+int ibguard_lock_enforcement(struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&ibguard_lock);
+	if (locked)
+		return 0;
+	if (ibguard_mode() == IBGUARD_MODE_PERMISSIVE) {
+		NL_SET_ERR_MSG(extack,
+			       "ibguard is permissive: set enforcing mode before locking");
+		return -EBUSY;
+	}
+	__module_get(THIS_MODULE);
+	if (ib_hooks)
+		__module_get(ib_hooks->owner);
+	WRITE_ONCE(locked, true);
+	pr_notice("locked: rmmod, permissive mode and flush are refused until reboot\n");
+	return 0;
 }
 
 static bool needs_map_hooks(const struct ibguard_policy *p)
@@ -67,6 +144,14 @@ static bool needs_ib_hooks(const struct ibguard_policy *p)
 	       p->defaults[IBGUARD_CLASS_ENDPORT] == IBGUARD_VERDICT_DENY;
 }
 
+static void note_attach(u32 classes, int err)
+{
+	if (err)
+		attach_failed |= classes;
+	else
+		attach_failed &= ~classes;
+}
+
 static int attach_ib(const struct ibguard_policy *p)
 {
 	int err;
@@ -74,6 +159,7 @@ static int attach_ib(const struct ibguard_policy *p)
 	if (!ib_hooks || ib_attached || !p || !needs_ib_hooks(p))
 		return 0;
 	err = ib_hooks->attach();
+	note_attach(IB_CLASSES, err);
 	if (err)
 		return err;
 	ib_attached = true;
@@ -104,6 +190,11 @@ int ibguard_register_ib_hooks(const struct ibguard_hook_ops *ops)
 		if (err)
 			ib_hooks = NULL;
 	}
+	if (!ib_hooks)
+		attach_failed &= ~IB_CLASSES;
+	/* Still in its init: the reference keeps it from ever unloading. */
+	if (!err && locked)
+		__module_get(ops->owner);
 	mutex_unlock(&ibguard_lock);
 	return err;
 }
@@ -115,6 +206,7 @@ void ibguard_unregister_ib_hooks(const struct ibguard_hook_ops *ops)
 	if (!WARN_ON_ONCE(ib_hooks != ops)) {
 		detach_ib();
 		ib_hooks = NULL;
+		attach_failed &= ~IB_CLASSES;
 	}
 	mutex_unlock(&ibguard_lock);
 }
@@ -125,7 +217,8 @@ EXPORT_SYMBOL_GPL(ibguard_unregister_ib_hooks);
  * detaching those it no longer needs after. On failure nothing changed and
  * the caller still owns p.
  */
-int ibguard_policy_install(struct ibguard_policy *p)
+int ibguard_policy_install(struct ibguard_policy *p,
+			   struct netlink_ext_ack *extack)
 {
 	struct ibguard_policy *old;
 	int err;
@@ -133,11 +226,17 @@ int ibguard_policy_install(struct ibguard_policy *p)
 	lockdep_assert_held(&ibguard_lock);
 	if (needs_map_hooks(p)) {
 		err = ibguard_map_attach();
-		if (err)
+		note_attach(BIT(IBGUARD_CLASS_MAP), err);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "the map class is unavailable: its hooks cannot be attached (kernel log says why)");
 			return err;
+		}
 	}
 	err = attach_ib(p);
 	if (err) {
+		NL_SET_ERR_MSG(extack,
+			       "the pkey and endport classes are unavailable: their hooks cannot be attached (kernel log says why)");
 		old = rcu_dereference_protected(ibguard_active_policy,
 						lockdep_is_held(&ibguard_lock));
 		if (!old || !needs_map_hooks(old))
@@ -175,8 +274,8 @@ u32 ibguard_classes_available(void)
 
 	lockdep_assert_held(&ibguard_lock);
 	if (ib_hooks)
-		classes |= BIT(IBGUARD_CLASS_PKEY) | BIT(IBGUARD_CLASS_ENDPORT);
-	return classes;
+		classes |= IB_CLASSES;
+	return classes & ~attach_failed;
 }
 
 /*

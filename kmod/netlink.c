@@ -40,6 +40,7 @@ static const struct nla_policy ibguard_nl_policy[IBGUARD_ATTR_MAX + 1] = {
 	[IBGUARD_ATTR_EVENT] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_RULE_STATS] = { .type = NLA_FLAG },
 	[IBGUARD_ATTR_AVAILABLE] = { .type = NLA_REJECT },
+	[IBGUARD_ATTR_LOCKED] = { .type = NLA_REJECT },
 };
 
 static struct genl_family ibguard_nl_family;
@@ -86,7 +87,8 @@ static int fill_status(struct sk_buff *msg)
 	    nla_put_u64_64bit(msg, IBGUARD_ATTR_EVENTS_DROPPED,
 			      ibguard_events_dropped(), IBGUARD_ATTR_PAD) ||
 	    nla_put_u32(msg, IBGUARD_ATTR_HOOKS, ibguard_hooks_attached()) ||
-	    nla_put_u32(msg, IBGUARD_ATTR_AVAILABLE, ibguard_classes_available()))
+	    nla_put_u32(msg, IBGUARD_ATTR_AVAILABLE, ibguard_classes_available()) ||
+	    nla_put_u8(msg, IBGUARD_ATTR_LOCKED, ibguard_locked()))
 		return -EMSGSIZE;
 
 	rcu_read_lock();
@@ -284,18 +286,21 @@ static int ibguard_nl_policy_commit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(p);
 		goto out;
 	}
-	if (dry_run) {
+	err = ibguard_policy_allowed_when_locked(p, info->extack);
+	if (!err && set_mode)
+		err = ibguard_mode_allowed(mode, info->extack);
+	if (err || dry_run) {
 		ibguard_policy_free(p);
 		goto out;
 	}
-	err = ibguard_policy_install(p);
+	err = ibguard_policy_install(p, info->extack);
 	if (err) {
-		GENL_SET_ERR_MSG(info, "cannot attach the hooks this policy needs");
 		ibguard_policy_free(p);
 		goto out;
 	}
+	/* Checked above: cannot fail. */
 	if (set_mode)
-		ibguard_set_mode(mode);
+		WARN_ON_ONCE(ibguard_set_mode(mode, info->extack));
 	ibguard_event_policy(IBGUARD_EVENT_POLICY_LOADED, ibguard_generation(),
 			     ibguard_mode());
 out:
@@ -324,7 +329,20 @@ static int ibguard_nl_set_mode(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&ibguard_lock);
 	err = ibguard_check_alive();
 	if (!err)
-		ibguard_set_mode(nla_get_u8(info->attrs[IBGUARD_ATTR_MODE]));
+		err = ibguard_set_mode(nla_get_u8(info->attrs[IBGUARD_ATTR_MODE]),
+				       info->extack);
+	mutex_unlock(&ibguard_lock);
+	return err;
+}
+
+static int ibguard_nl_lock(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	mutex_lock(&ibguard_lock);
+	err = ibguard_check_alive();
+	if (!err)
+		err = ibguard_lock_enforcement(info->extack);
 	mutex_unlock(&ibguard_lock);
 	return err;
 }
@@ -540,6 +558,11 @@ static const struct genl_small_ops ibguard_nl_ops[] = {
 	{
 		.cmd = IBGUARD_CMD_SET_MODE,
 		.doit = ibguard_nl_set_mode,
+		.internal_flags = IBGUARD_NL_MUTATES,
+	},
+	{
+		.cmd = IBGUARD_CMD_LOCK,
+		.doit = ibguard_nl_lock,
 		.internal_flags = IBGUARD_NL_MUTATES,
 	},
 };

@@ -21,6 +21,7 @@ out=$($IBGUARDCTL status 2>&1)
 expect_eq "status text" "module version:    0.1.0
 protocol version:  1
 mode:              enforcing
+locked:            no
 policy generation: 0
 rules:             0
 policy memory:     0 bytes
@@ -35,6 +36,7 @@ expect_eq "status json" '{
   "module_version": "0.1.0",
   "protocol_version": 1,
   "mode": "enforcing",
+  "locked": false,
   "generation": 0,
   "rules": 0,
   "memory": 0,

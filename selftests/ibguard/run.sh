@@ -19,6 +19,9 @@ all_tests=(
 	mockhca_test.sh:none
 	ib_mock_test.sh:none
 	load_order_test.sh:none
+	priv_test.sh:none
+	# Locks the module until reboot: keep it last.
+	offswitch_test.sh:none
 )
 
 selected=("$@")

@@ -137,6 +137,11 @@ void Client::set_mode(Mode mode) {
   socket_.transact(msg, {}, "setting the mode");
 }
 
+void Client::lock() {
+  auto msg = request(IBGUARD_CMD_LOCK);
+  socket_.transact(msg, {}, "locking ibguard");
+}
+
 void Client::reset_stats() {
   auto msg = request(IBGUARD_CMD_STATS_RESET);
   socket_.transact(msg, {}, "resetting the statistics");

@@ -32,6 +32,7 @@ class Client {
   void flush();
   void set_mode(Mode mode);
   void reset_stats();
+  void lock();
 
   LoadedPolicy policy();
   Stats stats(bool with_rules);

@@ -15,7 +15,10 @@ std::string describe(int errnum, const std::string& context, const std::string& 
   return text;
 }
 
-std::string hint_for(int errnum) {
+std::string hint_for(int errnum, const std::string& ext_message = {}) {
+  // The module refuses some changes to anyone once locked: not a privilege matter.
+  if (ext_message.starts_with("ibguard is locked"))
+    return "'ibguardctl lock' lasts until reboot; policies that enforce something still load";
   switch (errnum) {
     case EPERM:
     case EACCES:
@@ -29,7 +32,8 @@ std::string hint_for(int errnum) {
 
 KernelError::KernelError(int errnum, std::string context, std::string ext_message,
                          std::uint32_t bad_attr_offset)
-    : Error(exit_code_for_errno(errnum), describe(errnum, context, ext_message), hint_for(errnum)),
+    : Error(exit_code_for_errno(errnum), describe(errnum, context, ext_message),
+            hint_for(errnum, ext_message)),
       errnum_(errnum),
       ext_message_(std::move(ext_message)),
       bad_attr_offset_(bad_attr_offset) {}

@@ -38,6 +38,7 @@ Status Status::from_reply(const nlmsghdr& reply) {
   status.staging_memory = attrs.u64(IBGUARD_ATTR_STAGING_MEMORY);
   status.hooks = attrs.u32(IBGUARD_ATTR_HOOKS);
   status.available = attrs.u32(IBGUARD_ATTR_AVAILABLE);
+  status.locked = attrs.has(IBGUARD_ATTR_LOCKED) && attrs.u8(IBGUARD_ATTR_LOCKED) != 0;
   status.events_dropped = attrs.u64(IBGUARD_ATTR_EVENTS_DROPPED);
   return status;
 }
@@ -57,6 +58,7 @@ std::string Status::to_text() const {
       "module version:    {}\n"
       "protocol version:  {}\n"
       "mode:              {}\n"
+      "locked:            {}\n"
       "policy generation: {}\n"
       "rules:             {}\n"
       "policy memory:     {} bytes\n"
@@ -64,8 +66,9 @@ std::string Status::to_text() const {
       "classes available: {}\n"
       "hooks attached:    {}\n"
       "events dropped:    {}\n",
-      module_version, protocol_version, to_string(mode), generation, rules, memory, staging_memory,
-      fmt::format("{}", fmt::join(available_list, " ")),
+      module_version, protocol_version, to_string(mode),
+      locked ? "yes (until reboot: no rmmod, permissive mode or flush)" : "no", generation, rules,
+      memory, staging_memory, fmt::format("{}", fmt::join(available_list, " ")),
       classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), events_dropped);
 }
 
@@ -75,6 +78,7 @@ nlohmann::ordered_json Status::to_json() const {
       {"module_version", module_version},
       {"protocol_version", protocol_version},
       {"mode", to_string(mode)},
+      {"locked", locked},
       {"generation", generation},
       {"rules", rules},
       {"memory", memory},

@@ -28,6 +28,7 @@ struct Status {
   std::uint64_t staging_memory = 0;  // bytes held by a load in progress
   std::uint32_t hooks = 0;           // bit per class whose hooks are attached
   std::uint32_t available = 0;       // bit per class the module can enforce
+  bool locked = false;               // ibguardctl lock: until reboot
   std::uint64_t events_dropped = 0;
 
   static Status from_reply(const nlmsghdr& reply);

@@ -30,5 +30,13 @@ TEST(Error, PermissionErrorsHint) {
   EXPECT_NE(e.hint().find("CAP_NET_ADMIN"), std::string::npos);
 }
 
+TEST(Error, LockedRefusalsDoNotBlameCapabilities) {
+  KernelError e(EPERM, "setting the mode",
+                "ibguard is locked: permissive mode is refused until reboot");
+  EXPECT_EQ(e.code(), ExitCode::permission_denied);
+  EXPECT_EQ(e.hint().find("CAP_"), std::string::npos);
+  EXPECT_NE(e.hint().find("until reboot"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ibguard

@@ -9,7 +9,7 @@
 namespace ibguard {
 namespace {
 
-nl::Message status_reply(std::uint8_t mode, bool with_generation = true) {
+nl::Message status_reply(std::uint8_t mode, bool with_generation = true, bool locked = false) {
   nl::Message msg(0x20, IBGUARD_CMD_GET_STATUS, IBGUARD_GENL_VERSION, 0);
   msg.put_string(IBGUARD_ATTR_MODULE_VERSION, "0.1.0");
   msg.put_u32(IBGUARD_ATTR_PROTOCOL_VERSION, 1);
@@ -21,6 +21,7 @@ nl::Message status_reply(std::uint8_t mode, bool with_generation = true) {
   msg.put_u32(IBGUARD_ATTR_HOOKS, 1u << IBGUARD_CLASS_MAP);
   msg.put_u32(IBGUARD_ATTR_AVAILABLE, (1u << IBGUARD_CLASS_MAP) | (1u << IBGUARD_CLASS_PKEY));
   msg.put_u64(IBGUARD_ATTR_EVENTS_DROPPED, 7);
+  msg.put_u8(IBGUARD_ATTR_LOCKED, locked);
   return msg;
 }
 
@@ -37,6 +38,17 @@ TEST(Status, ParsesEveryField) {
   EXPECT_EQ(status.attached_classes(), std::vector<std::string>{"map"});
   EXPECT_EQ(status.available_classes(), (std::vector<std::string>{"pkey", "map"}));
   EXPECT_EQ(status.events_dropped, 7u);
+  EXPECT_FALSE(status.locked);
+}
+
+TEST(Status, LockedShowsWhatItRefuses) {
+  auto msg = status_reply(IBGUARD_MODE_ENFORCING, true, true);
+  auto status = Status::from_reply(*msg.header());
+  EXPECT_TRUE(status.locked);
+  EXPECT_NE(status.to_text().find(
+                "locked:            yes (until reboot: no rmmod, permissive mode or flush)\n"),
+            std::string::npos);
+  EXPECT_EQ(status.to_json()["locked"], true);
 }
 
 TEST(Status, TextOutput) {
@@ -45,6 +57,7 @@ TEST(Status, TextOutput) {
             "module version:    0.1.0\n"
             "protocol version:  1\n"
             "mode:              enforcing\n"
+            "locked:            no\n"
             "policy generation: 42\n"
             "rules:             3\n"
             "policy memory:     4096 bytes\n"
@@ -56,10 +69,11 @@ TEST(Status, TextOutput) {
 
 TEST(Status, JsonOutputHasSchemaVersionFirst) {
   auto msg = status_reply(IBGUARD_MODE_ENFORCING);
-  EXPECT_EQ(Status::from_reply(*msg.header()).to_json().dump(),
-            R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
-            R"("mode":"enforcing","generation":42,"rules":3,"memory":4096,"staging_memory":0,)"
-            R"("available":["pkey","map"],"hooks":["map"],"events_dropped":7})");
+  EXPECT_EQ(
+      Status::from_reply(*msg.header()).to_json().dump(),
+      R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
+      R"("mode":"enforcing","locked":false,"generation":42,"rules":3,"memory":4096,"staging_memory":0,)"
+      R"("available":["pkey","map"],"hooks":["map"],"events_dropped":7})");
 }
 
 TEST(Status, RejectsUnknownMode) {

@@ -140,6 +140,13 @@ int run_flush() {
   return 0;
 }
 
+int run_lock() {
+  ibguard::Client client;
+  client.lock();
+  std::cout << "ibguard locked until reboot: rmmod, permissive mode and flush are refused\n";
+  return 0;
+}
+
 int run_reset() {
   ibguard::Client client;
   client.reset_stats();
@@ -215,6 +222,9 @@ int main(int argc, char** argv) {
 
   auto* flush = app.add_subcommand("flush", "Remove every rule and allow everything (mode kept)");
 
+  auto* lock = app.add_subcommand(
+      "lock", "Until reboot, refuse rmmod, permissive mode and flush (loads still allowed)");
+
   auto* monitor = app.add_subcommand("monitor", "Print denials and policy events as they come");
   monitor->add_flag("-j,--json", json, "Print one JSON object per line");
   monitor->add_option("-n,--count", count, "Exit after N events");
@@ -235,6 +245,7 @@ int main(int argc, char** argv) {
     if (stats->parsed()) return run_stats(json, rules, interval, cumulative, count);
     if (mode_cmd->parsed()) return run_mode(mode);
     if (flush->parsed()) return run_flush();
+    if (lock->parsed()) return run_lock();
     if (monitor->parsed()) return run_monitor(json, count);
   } catch (const Error& e) {
     std::cerr << "ibguardctl: " << e.what() << '\n';

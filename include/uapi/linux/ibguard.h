@@ -36,6 +36,7 @@ enum ibguard_cmd {
 	IBGUARD_CMD_STATS_RESET,
 	IBGUARD_CMD_SET_MODE,
 	IBGUARD_CMD_EVENT,		/* multicast only */
+	IBGUARD_CMD_LOCK,		/* until reboot: no rmmod, permissive, flush */
 	__IBGUARD_CMD_MAX,
 };
 
@@ -134,6 +135,7 @@ enum ibguard_attr {
 	IBGUARD_ATTR_EVENT,		/* nest, enum ibguard_event_attr */
 	IBGUARD_ATTR_RULE_STATS,	/* flag in a STATS_GET request: rule hits too */
 	IBGUARD_ATTR_AVAILABLE,		/* u32: bit per class that can be enforced */
+	IBGUARD_ATTR_LOCKED,		/* u8: 1 once IBGUARD_CMD_LOCK succeeded */
 	__IBGUARD_ATTR_MAX,
 };
 
