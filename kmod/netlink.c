@@ -13,6 +13,7 @@
 #include <linux/notifier.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
 #include "ibguard.h"
 
 /* ops->internal_flags */
@@ -473,10 +474,18 @@ static int dump_policy_or_stats(struct sk_buff *skb, struct netlink_callback *cb
 	}
 	for (; rules && p && pos <= p->nr_rules; pos++) {
 		hdr = dump_put(skb, cb, cmd);
-		if (!hdr)
-			break;
-		if (put_rule(skb, p, pos - 1, hits)) {
+		if (hdr && put_rule(skb, p, pos - 1, hits)) {
 			genlmsg_cancel(skb, hdr);
+			hdr = NULL;
+		}
+		if (!hdr) {
+			/*
+			 * Not even alone in an empty skb: the reader's buffer
+			 * is too small for this rule. Say so rather than end
+			 * the dump without it.
+			 */
+			if (!skb->len)
+				err = -EMSGSIZE;
 			break;
 		}
 		genlmsg_end(skb, hdr);
@@ -484,7 +493,7 @@ static int dump_policy_or_stats(struct sk_buff *skb, struct netlink_callback *cb
 out:
 	rcu_read_unlock();
 	cb->args[0] = pos;
-	/* A header that does not fit an empty skb is a bug, not a retry. */
+	/* What does not fit an empty skb ends the dump with an error. */
 	if (err && !skb->len)
 		return err;
 	return skb->len;
@@ -600,7 +609,12 @@ static int ibguard_nl_notify(struct notifier_block *nb, unsigned long event,
 {
 	struct netlink_notify *n = ptr;
 
-	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+	/*
+	 * Port ids are per network namespace, and loads come only from the
+	 * initial one: a socket elsewhere with the loader's port id is not it.
+	 */
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net))
 		return NOTIFY_DONE;
 	mutex_lock(&ibguard_lock);
 	if (staging && staging_portid == n->portid) {

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,6 +136,40 @@ TEST_F(load, closing_the_socket_frees_the_staging)
 	EXPECT_EQ(0, simple(&self->b, IBGUARD_CMD_POLICY_BEGIN));
 	EXPECT_EQ(0, simple(&self->b, IBGUARD_CMD_POLICY_ABORT));
 	ASSERT_EQ(0, genl_open(&self->a));
+}
+
+/*
+ * Port ids are per network namespace: a socket in another namespace bound
+ * to the loader's port id and closed there must not abandon the load.
+ */
+TEST_F(load, same_port_id_in_another_netns_is_not_the_loader)
+{
+	unsigned int portid = mnl_socket_get_portid(self->a.sock);
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, simple(&self->a, IBGUARD_CMD_POLICY_BEGIN));
+	ASSERT_EQ(0, add_rules(&self->a, 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+					  .nl_pid = portid };
+		int fd;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(2);
+		fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			_exit(3);
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	EXPECT_LT(0, get_state(&self->b).staging);
+	/* -ENOENT if the staging had gone. */
+	EXPECT_EQ(0, simple(&self->a, IBGUARD_CMD_POLICY_ABORT));
 }
 
 TEST_F(load, commit_installs_exactly_the_staged_rules)
