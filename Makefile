@@ -3,6 +3,7 @@
 #   make            build the modules and ibguardctl into build/
 #   make deps       install Debian packages, fetch the guest kernel
 #   make check      deps, build, every test (host and guest)
+#   make check-full the same with the long fuzzing, reload and unload counts
 #   make demo       deps, build, boot the guest and show ibguard working
 #   make bench      deps, build, run the overhead benchmarks (QUICK=1: short)
 #   make fuzz       fuzz the policy compiler (FUZZ_SECONDS, default 600)
@@ -20,11 +21,11 @@ JOBS    ?= $(shell nproc)
 export IBGUARD_KERNEL := $(KVER)
 
 KSELFTEST := $(shell . scripts/lib.sh; echo $$IBGUARD_CACHE)/linux-source/tools/testing/selftests
-SELFTESTS := status_test policy_test mapit
+SELFTESTS := status_test policy_test mapit nl_fuzz
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
-.PHONY: all modules test-modules ibguardctl selftests bench-tools deps check demo bench fuzz clean
+.PHONY: all modules test-modules ibguardctl selftests bench-tools deps check check-full demo bench fuzz clean
 
 all: modules test-modules ibguardctl selftests bench-tools
 
@@ -52,7 +53,12 @@ ibguardctl:
 	@cmake --build $(BUILD)/userspace -j $(JOBS)
 	@cp $(BUILD)/userspace/ibguardctl $(BUILD)/ibguardctl
 
-selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/qpctl
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/qpctl \
+	$(BUILD)/selftests/raceit
+
+$(BUILD)/selftests/raceit: selftests/ibguard/raceit.c selftests/ibguard/mockhca/mockhca_uapi.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -Iselftests/ibguard -o $@ $<
 
 $(BUILD)/selftests/qpctl: selftests/ibguard/mockhca/qpctl.c selftests/ibguard/mockhca/mockhca_uapi.h
 	@mkdir -p $(dir $@)
@@ -84,6 +90,10 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check
+
+check-full: deps
+	@$(MAKE) --no-print-directory all
+	@IBGUARD_CHECK_FULL=1 scripts/check
 
 demo: deps
 	@$(MAKE) --no-print-directory all

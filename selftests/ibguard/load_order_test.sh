@@ -84,6 +84,49 @@ expect_eq "after rdma_rxe came back, the policy still denies" "Failed to modify 
 rdma link delete ibgorxe0
 ip link delete ibgoveth0
 
+# Every order in which the RDMA modules can go (rdma_rxe before ib_uverbs),
+# then ib_core, and come back in the reverse order, with ibguard loaded and
+# a policy active: no report, and the mock HCA's QPs are decided again each
+# time ib_core and ibguard_ib are back.
+$IBGUARDCTL load "$work/p.conf" >/dev/null
+printf 'pkey 0x8001 deny uid 1000\n' >"$work/mock.conf"
+$IBGUARDCTL load "$work/mock.conf" >/dev/null
+mock_qp() {
+	setpriv --reuid=1000 --regid=1000 --clear-groups "$IBG_BUILD/selftests/qpctl" \
+		create rc 1 init 1 1 2>&1 | tail -n 1 | cut -d' ' -f1-2
+}
+insert() {
+	case $1 in
+	mockhca) insmod "$IBG_BUILD/mockhca.ko" && chmod 666 /dev/mockhca ;;
+	*) modprobe "$1" ;;
+	esac
+}
+orders=0 bad=""
+for a in ib_umad mockhca rdma_rxe ib_uverbs; do
+	for b in ib_umad mockhca rdma_rxe ib_uverbs; do
+		for c in ib_umad mockhca rdma_rxe ib_uverbs; do
+			for d in ib_umad mockhca rdma_rxe ib_uverbs; do
+				order="$a $b $c $d"
+				[ "$(tr ' ' '\n' <<<"$order" | sort -u | wc -l)" = 4 ] || continue
+				# rdma_rxe uses ib_uverbs: it goes first.
+				case "$order" in *ib_uverbs*rdma_rxe*) continue ;; esac
+				for m in ib_uverbs rdma_rxe ib_umad mockhca; do insert $m; done
+				for m in $order; do rmmod $m || bad+=" rmmod-$m($order)"; done
+				rmmod ibguard_ib && modprobe -r ib_core || bad+=" ib_core($order)"
+				loaded ibguard || bad+=" ibguard-gone($order)"
+				modprobe ib_core
+				wait_for loaded ibguard_ib || bad+=" no-ibguard_ib($order)"
+				for m in $(tr ' ' '\n' <<<"$order" | tac); do insert $m || bad+=" insert-$m($order)"; done
+				[ "$(mock_qp)" = "init: EACCES" ] || bad+=" not-enforced($order)"
+				orders=$((orders + 1))
+			done
+		done
+	done
+done
+expect_eq "12 removal orders and their reverse: ibguard stays, enforcement comes back" \
+	"12 " "$orders $bad"
+rmmod mockhca
+
 expect_status "modprobe -r ibguard_ib ibguard with the policy loaded" 0 modprobe -r ibguard_ib ibguard
 unload_all
 rm -rf "$extra" /run/modprobe.d/ibguard.conf "$work"

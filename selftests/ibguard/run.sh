@@ -20,6 +20,8 @@ all_tests=(
 	ib_mock_test.sh:none
 	load_order_test.sh:none
 	priv_test.sh:none
+	nl_fuzz_test.sh:none
+	race_test.sh:none
 	# Locks the module until reboot: keep it last.
 	offswitch_test.sh:none
 )
