@@ -8,7 +8,7 @@
         results.md. A malformed line or an unknown kind is an error (exit 1):
         a benchmark report must not drop data silently.
 
-    report.py compare [--tolerance PCT] A.json B.json
+    report.py compare [--tolerance PCT] [--time-resolution-ms MS] A.json B.json
         Compares the medians (and the policy load times and memory) of two
         results.json files. Exit 0 if every relative difference is within
         PCT percent (default 1.0), 1 if one is not or if the files do not
@@ -39,6 +39,7 @@ CONFIG_LABELS: dict[str, str] = {
     "rules10": "10 rules",
     "rules1k": "1,000 rules",
     "rules100k": "100,000 rules",
+    "paths100k": "100,000 path rules",
     "permissive": "permissive",
     "bpf": "BPF-LSM",
 }
@@ -321,14 +322,18 @@ def scaling_targets(workloads: Json) -> list[Target]:
 
 
 def bpf_targets(workloads: Json) -> list[Target]:
-    """(c) 100,000 rules cost no more than the BPF-LSM comparator."""
+    """(c) 100,000 rules cost no more than the BPF-LSM comparator: with the
+    slow-case rule set, and with path rules only (the decision the BPF
+    program makes)."""
     targets = []
-    for workload in FILE_WORKLOADS:
-        ratio = median_ratio(workloads, workload, "rules100k", "bpf")
-        if ratio is not None:
-            targets.append(Target(
-                f"100,000 rules ≤ BPF-LSM: {workload}",
-                ratio, 1.0, ratio <= 1.0, "×"))
+    for config, label in (("rules100k", "100,000 rules"),
+                          ("paths100k", "100,000 path rules")):
+        for workload in FILE_WORKLOADS:
+            ratio = median_ratio(workloads, workload, config, "bpf")
+            if ratio is not None:
+                targets.append(Target(
+                    f"{label} ≤ BPF-LSM: {workload}",
+                    ratio, 1.0, ratio <= 1.0, "×"))
     return targets
 
 
@@ -636,7 +641,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     worst = max(diffs, key=lambda n: abs(diffs[n]))
     print(f"maximum difference: {abs(diffs[worst]):.3f}% ({worst}), "
           f"tolerance {args.tolerance}%")
-    offenders = [n for n in common if abs(diffs[n]) > args.tolerance]
+    # A load waits (for RCU grace periods, for I/O) in whole timer ticks of
+    # guest time: a difference within the resolution is not a difference.
+    resolution_ns = args.time_resolution_ms * 1e6
+    offenders = [n for n in common if abs(diffs[n]) > args.tolerance and
+                 not (n.endswith(": time") and
+                      abs(b[n] - a[n]) <= resolution_ns)]
     if offenders:
         print("over the tolerance:")
         for name in offenders:
@@ -668,6 +678,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     compare.add_argument("--tolerance", type=tolerance, default=1.0,
                          metavar="PCT",
                          help="largest relative difference, %% (default 1)")
+    compare.add_argument("--time-resolution-ms", type=tolerance, default=8.0,
+                         metavar="MS",
+                         help="load times differing by at most MS pass "
+                         "(default 8: two 4 ms timer ticks)")
     compare.set_defaults(func=cmd_compare)
     return parser.parse_args(argv)
 

@@ -237,6 +237,15 @@ class Targets(ReportCase):
         self.assertIn("| ❌ | 100,000 rules ≤ BPF-LSM: mmap_file "
                       "| 1.018× | 1.000× |", self.stdout)
 
+    def test_path_rules_compared_with_bpf_too(self) -> None:
+        got = self.targets([*ops("bpf", "mmap_file", 1100),
+                            *ops("rules100k", "mmap_file", 1200),
+                            *ops("paths100k", "mmap_file", 1000)])
+        self.assertEqual(got, {
+            "100,000 rules ≤ BPF-LSM: mmap_file": (1200 / 1100, False),
+            "100,000 path rules ≤ BPF-LSM: mmap_file": (1000 / 1100, True),
+        })
+
     def test_missing_data_skips_targets(self) -> None:
         got = self.targets([*ops("rules100k", "mmap_file", 1000),
                             *ops("none", "umad_agent", 10)])
@@ -332,6 +341,19 @@ class Compare(ReportCase):
                       "+2.000%", done.stdout)
         done = self.run_report("compare", "--tolerance", "2.5", a, b)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+
+    def test_load_times_within_the_tick_resolution(self) -> None:
+        self.build([*ops("none", "mmap_file", 1000), load(1, 10, 100_000_000, 30720)],
+                   "--no-plots")
+        a = self.write("a.json", (self.out / "results.json").read_text())
+        self.build([*ops("none", "mmap_file", 1000), load(1, 10, 108_000_000, 30720)],
+                   "--no-plots")
+        b = self.write("b.json", (self.out / "results.json").read_text())
+        done = self.run_report("compare", a, b)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        done = self.run_report("compare", "--time-resolution-ms", "4", a, b)
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertIn("load 10 rules per class: time: +8.000%", done.stdout)
 
     def test_different_cells(self) -> None:
         a = self.results_file("a.json", 1.0)

@@ -19,6 +19,7 @@ all_tests=(
 	mockhca_test.sh:none
 	ib_mock_test.sh:none
 	load_order_test.sh:none
+	bpf_comparator_test.sh:none
 	priv_test.sh:none
 	nl_fuzz_test.sh:none
 	race_test.sh:none

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -155,14 +156,11 @@ bool same_policy(const Policy& a, const Policy& b) {
   return true;
 }
 
+// The language's rule for device and filesystem type names, stated
+// independently of the parser's own check.
 bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  static const std::regex allowed("[A-Za-z0-9_.-]{1,63}");
+  return std::regex_match(name.begin(), name.end(), allowed);
 }
 
 void check_values(const Rule& rule) {

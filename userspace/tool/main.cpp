@@ -73,10 +73,22 @@ int run_check(const std::string& file) {
   return 0;
 }
 
-int run_load(const std::string& file, bool dry_run) {
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+int run_load(const std::string& file, bool dry_run, bool timing) {
+  auto start = std::chrono::steady_clock::now();
   auto policy = compile_or_fail(file);
+  double compiled = milliseconds_since(start);
+  start = std::chrono::steady_clock::now();
   ibguard::Client client;
   client.load(policy, {.dry_run = dry_run, .expected_generation = {}});
+  double loaded = milliseconds_since(start);
+  if (timing)
+    std::cerr << fmt::format("timing: compile {:.3f} ms, kernel load {:.3f} ms\n", compiled,
+                             loaded);
   if (dry_run) {
     std::cout << fmt::format("{}: accepted by the kernel (dry run, nothing changed), {}\n", file,
                              rule_summary(policy));
@@ -199,6 +211,10 @@ int main(int argc, char** argv) {
   auto* load = app.add_subcommand("load", "Load a policy file atomically");
   load->add_option("FILE", file, "Policy file ('-': standard input)")->required();
   load->add_flag("--dry-run", dry_run, "Validate in the kernel without changing anything");
+  bool timing = false;
+  load->add_flag("--timing", timing,
+                 "Print to stderr how long compiling (reading, parsing, resolving names) and "
+                 "loading (transfer, kernel compile, swap) took");
 
   auto* show = app.add_subcommand("show", "Print the active policy (loads back unchanged)");
   show->add_flag("-j,--json", json, "Print JSON");
@@ -239,7 +255,7 @@ int main(int argc, char** argv) {
   try {
     if (status->parsed()) return run_status(json);
     if (check->parsed()) return run_check(file);
-    if (load->parsed()) return run_load(file, dry_run);
+    if (load->parsed()) return run_load(file, dry_run, timing);
     if (show->parsed()) return run_show(json);
     if (reset->parsed()) return run_reset();
     if (stats->parsed()) return run_stats(json, rules, interval, cumulative, count);
