@@ -4,6 +4,8 @@
 #   make deps       install Debian packages, fetch the guest kernel
 #   make check      deps, build, every test (host and guest)
 #   make check-full the same with the long fuzzing, reload and unload counts
+#   make check-debug the in-guest suite on a debug kernel (KASAN, lockdep,
+#                   kmemleak, fault injection) built once into the cache
 #   make demo       deps, build, boot the guest and show ibguard working
 #   make bench      deps, build, run the overhead benchmarks (QUICK=1: short)
 #   make fuzz       fuzz the policy compiler (FUZZ_SECONDS, default 600)
@@ -17,15 +19,18 @@ KVER    ?= $(shell . scripts/lib.sh; ibg_kernel_version)
 KDIR    ?= /lib/modules/$(KVER)/build
 KOUT    := $(BUILD)/kmod/$(subst /,_,$(KDIR))
 JOBS    ?= $(shell nproc)
+# Where the built modules are gathered (make check-debug: its own directory).
+MODDIR  ?= $(BUILD)
 
 export IBGUARD_KERNEL := $(KVER)
 
 KSELFTEST := $(shell . scripts/lib.sh; echo $$IBGUARD_CACHE)/linux-source/tools/testing/selftests
-SELFTESTS := status_test policy_test mapit nl_fuzz
+SELFTESTS := status_test policy_test mapit nl_fuzz failload
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
-.PHONY: all modules test-modules ibguardctl selftests bench-tools deps check check-full demo bench fuzz clean
+.PHONY: all modules test-modules ibguardctl selftests bench-tools deps check check-full check-debug \
+	demo bench fuzz clean
 
 all: modules test-modules ibguardctl selftests bench-tools
 
@@ -37,7 +42,8 @@ define kbuild
 	@find $(KOUT)/$(1) -maxdepth 1 -xtype l -delete
 	@ln -sf $(ROOT)/$(2)/*.[ch] $(ROOT)/$(2)/Kbuild $(KOUT)/$(1)/
 	$(MAKE) -C $(KDIR) M=$(KOUT)/$(1) IBGUARD_ROOT=$(ROOT) modules
-	@cp $(KOUT)/$(1)/*.ko $(BUILD)/
+	@mkdir -p $(MODDIR)
+	@cp $(KOUT)/$(1)/*.ko $(MODDIR)/
 endef
 
 modules:
@@ -58,7 +64,7 @@ selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/qpct
 
 $(BUILD)/selftests/raceit: selftests/ibguard/raceit.c selftests/ibguard/mockhca/mockhca_uapi.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -Iselftests/ibguard -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -Iselftests/ibguard -o $@ $< -libverbs
 
 $(BUILD)/selftests/qpctl: selftests/ibguard/mockhca/qpctl.c selftests/ibguard/mockhca/mockhca_uapi.h
 	@mkdir -p $(dir $@)
@@ -94,6 +100,10 @@ check: deps
 check-full: deps
 	@$(MAKE) --no-print-directory all
 	@IBGUARD_CHECK_FULL=1 scripts/check
+
+check-debug: deps
+	@$(MAKE) --no-print-directory ibguardctl selftests
+	@scripts/check-debug
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -31,9 +31,9 @@ qp() {
 
 rmmod ibguard_ib ibguard mockhca 2>/dev/null
 modprobe -a ib_core ib_umad
-insmod "$IBG_BUILD/mockhca.ko"
-insmod "$IBG_BUILD/ibguard.ko"
-insmod "$IBG_BUILD/ibguard_ib.ko"
+insmod "$IBG_MODULES/mockhca.ko"
+insmod "$IBG_MODULES/ibguard.ko"
+insmod "$IBG_MODULES/ibguard_ib.ko"
 
 # --- pkey: RESET->INIT ------------------------------------------------------
 load "pkey 0x8001 deny uid 1000"
@@ -130,7 +130,7 @@ echo >&7
 exec 7>&-
 wait $holder
 expect_eq "QPs set up under ibguard are destroyed cleanly after it left" 0 $?
-expect_status "ibguard_ib loads again" 0 insmod "$IBG_BUILD/ibguard_ib.ko"
+expect_status "ibguard_ib loads again" 0 insmod "$IBG_MODULES/ibguard_ib.ko"
 load "pkey 0x8001 deny uid 1000"
 expect_eq "and enforces again" "init: EACCES" "$(qp 1000 create rc 1 init 1 1)"
 
@@ -168,7 +168,7 @@ expect_status "endport * * deny covers every port" 1 \
 	sh -c 'smpquery -C mock0 -P 2 nodeinfo 2 >/dev/null 2>&1 && exit 0 || exit 1'
 rmmod mockhca
 expect_status "ib_core's own SMI agents are never denied: the device comes back" 0 \
-	insmod "$IBG_BUILD/mockhca.ko"
+	insmod "$IBG_MODULES/mockhca.ko"
 expect_eq "ibstat reads the re-registered device" 2 "$(ibstat mock0 | grep -c 'State: Active')"
 
 $IBGUARDCTL flush >/dev/null

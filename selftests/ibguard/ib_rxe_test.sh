@@ -17,9 +17,9 @@ rdma link add ibgrxe0 type rxe netdev ibgveth0
 rdma link add ibgrxe1 type rxe netdev ibgveth1
 
 rmmod ibguard_ib ibguard 2>/dev/null
-expect_status "ibguard_ib needs ibguard" 1 insmod "$IBG_BUILD/ibguard_ib.ko"
-insmod "$IBG_BUILD/ibguard.ko"
-expect_status "ibguard_ib loads as an ib_core client" 0 insmod "$IBG_BUILD/ibguard_ib.ko"
+expect_status "ibguard_ib needs ibguard" 1 insmod "$IBG_MODULES/ibguard_ib.ko"
+insmod "$IBG_MODULES/ibguard.ko"
+expect_status "ibguard_ib loads as an ib_core client" 0 insmod "$IBG_MODULES/ibguard_ib.ko"
 expect_status "ibguard cannot go while ibguard_ib uses it" 1 rmmod ibguard
 
 load() {

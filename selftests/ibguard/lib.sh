@@ -2,6 +2,9 @@
 # "ok N - name" or "not ok N - name" line, kselftest style.
 IBG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IBG_BUILD=$IBG_ROOT/build
+# The kernel modules under test: build/ for the stock kernel, another
+# directory when make check-debug runs the suite on its debug kernel.
+IBG_MODULES=${IBG_MODULES:-$IBG_BUILD}
 IBGUARDCTL=$IBG_BUILD/ibguardctl
 tap_n=0
 tap_failed=0

@@ -39,7 +39,7 @@ unload_all() {
 
 unload_all
 mkdir -p "$extra" /run/modprobe.d
-cp "$IBG_BUILD/ibguard.ko" "$IBG_BUILD/ibguard_ib.ko" "$extra/"
+cp "$IBG_MODULES/ibguard.ko" "$IBG_MODULES/ibguard_ib.ko" "$extra/"
 cp "$IBG_ROOT/dist/modprobe.d/ibguard.conf" /run/modprobe.d/
 depmod
 
@@ -97,7 +97,7 @@ mock_qp() {
 }
 insert() {
 	case $1 in
-	mockhca) insmod "$IBG_BUILD/mockhca.ko" && chmod 666 /dev/mockhca ;;
+	mockhca) insmod "$IBG_MODULES/mockhca.ko" && chmod 666 /dev/mockhca ;;
 	*) modprobe "$1" ;;
 	esac
 }

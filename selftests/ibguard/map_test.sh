@@ -38,7 +38,7 @@ load() {
 }
 
 rmmod ibguard 2>/dev/null
-insmod "$IBG_BUILD/ibguard.ko"
+insmod "$IBG_MODULES/ibguard.ko"
 
 # --- objects ---------------------------------------------------------------
 load "map path $work/secret deny uid 1000"

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 tap_plan 41
 
-MOCKHCA=$IBG_BUILD/mockhca.ko
+MOCKHCA=$IBG_MODULES/mockhca.ko
 QPCTL=$IBG_BUILD/selftests/qpctl
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 

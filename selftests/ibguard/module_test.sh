@@ -13,7 +13,7 @@ expect_eq "status without the module explains and hints" \
 	"ibguardctl: the ibguard kernel module is not loaded
 Hint: load it with 'modprobe ibguard' (or 'insmod build/ibguard.ko' from the source tree)" "$out"
 
-expect_status "insmod ibguard.ko" 0 insmod "$IBG_BUILD/ibguard.ko"
+expect_status "insmod ibguard.ko" 0 insmod "$IBG_MODULES/ibguard.ko"
 expect_eq "family ibguard registered" 1 \
 	"$(genl ctrl list 2>/dev/null | grep -c '^Name: ibguard$')"
 
@@ -57,7 +57,7 @@ expect_eq "family gone after rmmod" 0 \
 
 cycles_ok=1
 for _ in 1 2 3 4 5; do
-	insmod "$IBG_BUILD/ibguard.ko" && $IBGUARDCTL status >/dev/null &&
+	insmod "$IBG_MODULES/ibguard.ko" && $IBGUARDCTL status >/dev/null &&
 		rmmod ibguard || cycles_ok=0
 done
 expect_eq "five load/status/unload cycles" 1 $cycles_ok

@@ -43,7 +43,7 @@ dmesg -C
 dmesg -w >"$work/dmesg" 2>&1 &
 follower=$!
 
-expect_status "insmod ibguard.ko" 0 insmod "$IBG_BUILD/ibguard.ko"
+expect_status "insmod ibguard.ko" 0 insmod "$IBG_MODULES/ibguard.ko"
 printf '%s\n' 'map fs tmpfs prot exec deny uid 4242' \
 	'pkey 0x8001 deny uid 4242' 'endport * * deny uid 4242' >"$work/ref.conf"
 expect_status "the reference policy loads" 0 "$IBGUARDCTL" load "$work/ref.conf"

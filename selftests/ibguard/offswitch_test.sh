@@ -30,9 +30,9 @@ available() { $IBGUARDCTL status -j | jq -c .available; }
 
 rmmod ibguard_ib ibguard mockhca ibguard_floor 2>/dev/null
 modprobe -a ib_core ib_umad
-insmod "$IBG_BUILD/mockhca.ko"
-insmod "$IBG_BUILD/ibguard.ko"
-insmod "$IBG_BUILD/ibguard_ib.ko"
+insmod "$IBG_MODULES/mockhca.ko"
+insmod "$IBG_MODULES/ibguard.ko"
+insmod "$IBG_MODULES/ibguard_ib.ko"
 
 # --- kernel.ftrace_enabled ----------------------------------------------------
 load "map path $work/file prot exec deny uid 1000" "pkey 0x8001 deny uid 1000" >/dev/null
@@ -59,7 +59,7 @@ expect_eq "and map is available again" '["pkey","endport","map"]' "$(available)"
 # --- another IPMODIFY user on an attach point -----------------------------------
 $IBGUARDCTL flush >/dev/null
 load "pkey 0x8001 deny uid 1000" >/dev/null
-insmod "$IBG_BUILD/ibguard_floor.ko" points=security_file_mprotect
+insmod "$IBG_MODULES/ibguard_floor.ko" points=security_file_mprotect
 out=$(load "map path $work/file prot exec deny uid 1000" "pkey 0x8001 deny uid 1000")
 expect_eq "a policy with map rules is refused while another module holds security_file_mprotect" \
 	"5 the map class is unavailable" "$? $(grep -o 'the map class is unavailable' <<<"$out")"

@@ -17,7 +17,7 @@ chmod 644 "$work"/*.conf
 chmod 644 "$work/file"
 
 rmmod ibguard_ib ibguard 2>/dev/null
-insmod "$IBG_BUILD/ibguard.ko"
+insmod "$IBG_MODULES/ibguard.ko"
 $IBGUARDCTL load "$work/base.conf" >/dev/null
 # One decision so that "stats reset" would show.
 setpriv --reuid=4242 --regid=4242 --clear-groups "$IBG_BUILD/selftests/mapit" "$work/file" rx \

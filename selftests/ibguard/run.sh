@@ -23,12 +23,20 @@ all_tests=(
 	priv_test.sh:none
 	nl_fuzz_test.sh:none
 	race_test.sh:none
-	# Locks the module until reboot: keep it last.
+	failload_test.sh:none
+	# Locks the module until reboot: keep it after every test that unloads.
 	offswitch_test.sh:none
+	# Reports what kmemleak found since the start: last.
+	kmemleak_test.sh:none
 )
 
 selected=("$@")
 status=0
+# What kmemleak suspects before the suite (boot) is not the suite's doing.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+fi
 for entry in "${all_tests[@]}"; do
 	name=${entry%%:*}
 	setup=${entry#*:}
@@ -41,7 +49,7 @@ for entry in "${all_tests[@]}"; do
 	esac
 	echo "# selftests: ibguard: $name"
 	if [ "$setup" = module ]; then
-		insmod "$build/ibguard.ko" || echo "# insmod ibguard.ko failed"
+		insmod "${IBG_MODULES:-$build}/ibguard.ko" || echo "# insmod ibguard.ko failed"
 	fi
 	log=$(mktemp)
 	"${prog[@]}" 2>&1 | tee "$log"

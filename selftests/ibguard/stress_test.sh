@@ -6,7 +6,7 @@ tap_plan
 MAPIT=$IBG_BUILD/selftests/mapit
 work=$(mktemp -d /tmp/ibg-stress.XXXXXX)
 rmmod ibguard 2>/dev/null
-insmod "$IBG_BUILD/ibguard.ko"
+insmod "$IBG_MODULES/ibguard.ko"
 
 # 100,000 rules: chardev rules of an unused major, one per minor.
 awk 'BEGIN { for (i = 0; i < 100000; i++) printf "map chardev 250:%d deny uid 4242\n", i }' \
@@ -53,7 +53,7 @@ for _ in 1 2 3; do
 done
 sleep 1
 expect_status "rmmod while mmap/mprotect loop" 0 rmmod ibguard
-expect_status "insmod again under load" 0 insmod "$IBG_BUILD/ibguard.ko"
+expect_status "insmod again under load" 0 insmod "$IBG_MODULES/ibguard.ko"
 $IBGUARDCTL load "$work/p.conf" >/dev/null
 sleep 0.5
 expect_status "rmmod again under load" 0 rmmod ibguard

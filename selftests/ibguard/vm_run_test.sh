@@ -16,7 +16,7 @@ err
 7" "$out
 $rc"
 
-out=$("$vm_run" -- insmod "$IBG_BUILD/ibguard_test_warn.ko" 2>&1 >/dev/null)
+out=$("$vm_run" -- insmod "$IBG_MODULES/ibguard_test_warn.ko" 2>&1 >/dev/null)
 rc=$?
 expect_eq "a guest kernel WARNING fails the run with 120" 120 $rc
 case "$out" in
