@@ -214,6 +214,16 @@ static int mock_ctl_modify_qp(struct mock_file *mf, void __user *arg)
 		ret = -ENOENT;
 		goto out;
 	}
+	/*
+	 * ib_core trusts a kernel caller's port numbers (it indexes its port
+	 * data with them): check them here as uverbs does for user space.
+	 */
+	if (((mask & MOCKHCA_QP_PORT) && !rdma_is_port_valid(qp->device, ua.port)) ||
+	    ((mask & MOCKHCA_QP_ALT_PATH) &&
+	     !rdma_is_port_valid(qp->device, ua.alt_port))) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (mask & MOCKHCA_QP_AV)
 		mock_ctl_ib_path(&attr.ah_attr,
 				 mask & MOCKHCA_QP_PORT ? ua.port : qp->port,
