@@ -49,43 +49,6 @@
 
 static bool verbose;
 
-struct state {
-	__u64 generation, staging;
-	__u32 rules;
-};
-
-static int state_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct state *st = data;
-	struct nlattr *attr;
-
-	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
-		switch (mnl_attr_get_type(attr)) {
-		case IBGUARD_ATTR_GENERATION:
-			st->generation = mnl_attr_get_u64(attr);
-			break;
-		case IBGUARD_ATTR_STAGING_MEMORY:
-			st->staging = mnl_attr_get_u64(attr);
-			break;
-		case IBGUARD_ATTR_RULE_COUNT:
-			st->rules = mnl_attr_get_u32(attr);
-			break;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static int get_state(struct genl_conn *conn, struct state *st)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-
-	memset(st, 0, sizeof(*st));
-	return genl_transact(conn, genl_request(conn, buf,
-						IBGUARD_CMD_GET_STATUS,
-						NLM_F_REQUEST | NLM_F_ACK),
-			     state_cb, st);
-}
-
 static int write_file(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -265,7 +228,7 @@ int main(int argc, char **argv)
 	unsigned long injected = 0, lost = 0, committed_anyway = 0;
 	unsigned int max = 2000, n, i;
 	struct genl_conn probe;
-	struct state before, after;
+	struct genl_status before, after;
 	bool bad = false;
 	int opt;
 
@@ -290,7 +253,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (genl_open(&probe) || get_state(&probe, &before)) {
+	if (genl_open(&probe) || genl_get_status(&probe, &before)) {
 		fprintf(stderr, "failload: cannot reach the ibguard family (module loaded?)\n");
 		return 1;
 	}
@@ -301,7 +264,7 @@ int main(int argc, char **argv)
 		long left = -1;
 		int err = load(n, longer, &nr_rules, &left);
 
-		if (get_state(&probe, &after)) {
+		if (genl_get_status(&probe, &after)) {
 			fprintf(stderr, "failload: attempt %u: GET_STATUS failed\n", n);
 			return 1;
 		}

@@ -120,3 +120,38 @@ int genl_transact(struct genl_conn *conn, struct nlmsghdr *req,
 			return 0;
 	}
 }
+
+static int status_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct genl_status *st = data;
+	struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(attr)) {
+		case IBGUARD_ATTR_GENERATION:
+			st->generation = mnl_attr_get_u64(attr);
+			break;
+		case IBGUARD_ATTR_STAGING_MEMORY:
+			st->staging = mnl_attr_get_u64(attr);
+			break;
+		case IBGUARD_ATTR_RULE_COUNT:
+			st->rules = mnl_attr_get_u32(attr);
+			break;
+		case IBGUARD_ATTR_MODE:
+			st->mode = mnl_attr_get_u8(attr);
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int genl_get_status(struct genl_conn *conn, struct genl_status *st)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	memset(st, 0, sizeof(*st));
+	return genl_transact(conn, genl_request(conn, buf,
+						IBGUARD_CMD_GET_STATUS,
+						NLM_F_REQUEST | NLM_F_ACK),
+			     status_cb, st);
+}

@@ -30,4 +30,14 @@ struct nlmsghdr *genl_request(struct genl_conn *conn, void *buf, uint8_t cmd,
 int genl_transact(struct genl_conn *conn, struct nlmsghdr *req,
 		  mnl_cb_t cb, void *data);
 
+/* What GET_STATUS says about the policy and the load in progress. */
+struct genl_status {
+	uint64_t generation, staging;
+	uint32_t rules;
+	uint8_t mode;
+};
+
+/* Fills st from GET_STATUS. Returns 0 or the kernel's -errno. */
+int genl_get_status(struct genl_conn *conn, struct genl_status *st);
+
 #endif

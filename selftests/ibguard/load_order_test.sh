@@ -97,7 +97,10 @@ mock_qp() {
 }
 insert() {
 	case $1 in
-	mockhca) insmod "$IBG_MODULES/mockhca.ko" && chmod 666 /dev/mockhca ;;
+	mockhca)
+		loaded mockhca && return 0
+		insmod "$IBG_MODULES/mockhca.ko" && chmod 666 /dev/mockhca
+		;;
 	*) modprobe "$1" ;;
 	esac
 }

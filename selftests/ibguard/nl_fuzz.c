@@ -1698,46 +1698,10 @@ static void drain(struct fsock *fs, unsigned int max_reads)
 
 static struct genl_conn obs;
 
-struct status {
-	__u64 generation, staging;
-	__u32 rules;
-	__u8 mode;
-};
-
-static int status_cb(const struct nlmsghdr *nlh, void *data)
+static void get_status(struct genl_status *st)
 {
-	struct status *st = data;
-	struct nlattr *attr;
+	int err = genl_get_status(&obs, st);
 
-	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
-		switch (mnl_attr_get_type(attr)) {
-		case IBGUARD_ATTR_GENERATION:
-			st->generation = mnl_attr_get_u64(attr);
-			break;
-		case IBGUARD_ATTR_STAGING_MEMORY:
-			st->staging = mnl_attr_get_u64(attr);
-			break;
-		case IBGUARD_ATTR_RULE_COUNT:
-			st->rules = mnl_attr_get_u32(attr);
-			break;
-		case IBGUARD_ATTR_MODE:
-			st->mode = mnl_attr_get_u8(attr);
-			break;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static void get_status(struct status *st)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	int err;
-
-	memset(st, 0, sizeof(*st));
-	nlh = genl_request(&obs, buf, IBGUARD_CMD_GET_STATUS,
-			   NLM_F_REQUEST | NLM_F_ACK);
-	err = genl_transact(&obs, nlh, status_cb, st);
 	if (err) {
 		fprintf(stderr, "nl_fuzz: GET_STATUS: %s\n", strerror(-err));
 		exit(1);
@@ -1995,7 +1959,7 @@ static void compare_dumps(void)
 }
 
 /* Takes the kernel's state as the model's. */
-static void resync(const struct status *st)
+static void resync(const struct genl_status *st)
 {
 	resyncs++;
 	model.generation = st->generation;
@@ -2011,7 +1975,7 @@ static void resync(const struct status *st)
 	model.active_unknown = false;
 }
 
-static bool staging_agrees(const struct status *st)
+static bool staging_agrees(const struct genl_status *st)
 {
 	return model.state == STAGING_UNKNOWN ||
 	       !st->staging == (model.state == STAGING_NONE);
@@ -2020,7 +1984,7 @@ static bool staging_agrees(const struct status *st)
 /* Compares the model with the kernel. */
 static void check_kernel(void)
 {
-	struct status st;
+	struct genl_status st;
 	int tries;
 
 	get_status(&st);
@@ -2325,7 +2289,7 @@ int main(int argc, char **argv)
 	struct msgbuf mb = { (__u8 *)send_words, 0, sizeof(send_words) };
 	struct timespec t0, t1;
 	__u8 initial_mode;
-	struct status st;
+	struct genl_status st;
 	__u64 generation0;
 	unsigned int i;
 	int opt, err;

@@ -15,45 +15,11 @@
 #include "kselftest_harness.h"
 #include "genl_util.h"
 
-struct state {
-	uint64_t generation, staging;
-	uint32_t rules;
-	int mode;
-};
-
-static int state_cb(const struct nlmsghdr *nlh, void *data)
+static struct genl_status get_state(struct genl_conn *conn)
 {
-	struct state *st = data;
-	struct nlattr *attr;
+	struct genl_status st;
 
-	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
-		switch (mnl_attr_get_type(attr)) {
-		case IBGUARD_ATTR_GENERATION:
-			st->generation = mnl_attr_get_u64(attr);
-			break;
-		case IBGUARD_ATTR_STAGING_MEMORY:
-			st->staging = mnl_attr_get_u64(attr);
-			break;
-		case IBGUARD_ATTR_RULE_COUNT:
-			st->rules = mnl_attr_get_u32(attr);
-			break;
-		case IBGUARD_ATTR_MODE:
-			st->mode = mnl_attr_get_u8(attr);
-			break;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static struct state get_state(struct genl_conn *conn)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct state st = {};
-	struct nlmsghdr *nlh;
-
-	nlh = genl_request(conn, buf, IBGUARD_CMD_GET_STATUS,
-			   NLM_F_REQUEST | NLM_F_ACK);
-	if (genl_transact(conn, nlh, state_cb, &st))
+	if (genl_get_status(conn, &st))
 		st.generation = (uint64_t)-1;
 	return st;
 }
@@ -125,7 +91,7 @@ TEST_F(load, one_load_at_a_time)
 
 TEST_F(load, closing_the_socket_frees_the_staging)
 {
-	struct state before = get_state(&self->b);
+	struct genl_status before = get_state(&self->b);
 
 	ASSERT_EQ(0, simple(&self->a, IBGUARD_CMD_POLICY_BEGIN));
 	ASSERT_EQ(0, add_rules(&self->a, 100));
@@ -174,7 +140,7 @@ TEST_F(load, same_port_id_in_another_netns_is_not_the_loader)
 
 TEST_F(load, commit_installs_exactly_the_staged_rules)
 {
-	struct state before = get_state(&self->a), after;
+	struct genl_status before = get_state(&self->a), after;
 
 	ASSERT_EQ(0, simple(&self->a, IBGUARD_CMD_POLICY_BEGIN));
 	ASSERT_EQ(0, add_rules(&self->a, 3));
@@ -189,7 +155,7 @@ TEST_F(load, commit_installs_exactly_the_staged_rules)
 TEST_F(load, rejected_rule_changes_nothing)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct state before = get_state(&self->a), after;
+	struct genl_status before = get_state(&self->a), after;
 	struct nlmsghdr *nlh;
 	struct nlattr *rule;
 
@@ -262,7 +228,7 @@ TEST_F(load, unknown_cgroup_rejected)
 TEST_F(load, dry_run_changes_nothing)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct state before = get_state(&self->a), after;
+	struct genl_status before = get_state(&self->a), after;
 	struct nlmsghdr *nlh;
 
 	ASSERT_EQ(0, simple(&self->a, IBGUARD_CMD_POLICY_BEGIN));
@@ -280,7 +246,7 @@ TEST_F(load, dry_run_changes_nothing)
 TEST_F(load, stale_generation_refused)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct state before = get_state(&self->a);
+	struct genl_status before = get_state(&self->a);
 	struct nlmsghdr *nlh;
 
 	nlh = genl_request(&self->a, buf, IBGUARD_CMD_POLICY_BEGIN,
