@@ -60,7 +60,11 @@ ibguardctl:
 	@cp $(BUILD)/userspace/ibguardctl $(BUILD)/ibguardctl
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/qpctl \
-	$(BUILD)/selftests/raceit
+	$(BUILD)/selftests/raceit $(BUILD)/selftests/smiagent
+
+$(BUILD)/selftests/smiagent: selftests/ibguard/smiagent.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $< -libumad
 
 $(BUILD)/selftests/raceit: selftests/ibguard/raceit.c selftests/ibguard/mockhca/mockhca_uapi.h
 	@mkdir -p $(dir $@)

@@ -41,3 +41,40 @@ bool ibguard_conclude(const struct ibguard_policy *p,
 	return !d->permissive;
 }
 EXPORT_SYMBOL_GPL(ibguard_conclude);
+
+/*
+ * Re-decides a live object that d->who set up, after a policy change or a
+ * change of the object's attributes (a P_Key table). rule is the policy's
+ * first match for it; unresolvable means the object no longer names anything
+ * the policy could allow (its P_Key index left the table), which cuts it off
+ * as upstream does. Returns true when the caller must cut the object off:
+ * the verdict is deny and the mode enforcing (permissive mode revokes
+ * nothing). The hooks' decision counters are left alone.
+ */
+bool ibguard_revalidate(const struct ibguard_policy *p,
+			const struct ibguard_rule *rule, bool unresolvable,
+			struct ibguard_decision *d)
+{
+	if (unresolvable) {
+		d->rule = -1;
+		d->verdict = IBGUARD_VERDICT_DENY;
+	} else if (rule) {
+		d->rule = rule->index;
+		d->verdict = rule->verdict;
+	} else {
+		d->rule = -1;
+		d->verdict = p->defaults[d->cls];
+	}
+	return d->verdict == IBGUARD_VERDICT_DENY &&
+	       ibguard_mode() == IBGUARD_MODE_ENFORCING;
+}
+EXPORT_SYMBOL_GPL(ibguard_revalidate);
+
+/* The caller cut off what ibguard_revalidate() said to: count and report. */
+void ibguard_revoked(struct ibguard_decision *d)
+{
+	d->revoked = true;
+	ibguard_stats_count(d->cls, IBGUARD_REVOKED);
+	ibguard_event_decision(d);
+}
+EXPORT_SYMBOL_GPL(ibguard_revoked);

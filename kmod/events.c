@@ -51,17 +51,24 @@ static const char *const class_names[] = {
 static void fill_record(struct event_record *rec,
 			const struct ibguard_decision *d)
 {
-	const struct cred *cred = current_cred();
+	const struct cred *cred = d->who ? d->who->cred : current_cred();
 	char *path;
 
 	rec->d = *d;
 	rec->d.file = NULL;
 	rec->d.device = NULL;
+	rec->d.who = NULL;
 	strscpy(rec->device, d->device ?: "", sizeof(rec->device));
-	rec->pid = task_tgid_nr(current);
 	rec->uid = from_kuid(&init_user_ns, cred->euid);
 	rec->gid = from_kgid(&init_user_ns, cred->egid);
-	get_task_comm(rec->comm, current);
+	if (d->who) {
+		/* A revocation: the task that set the object up. */
+		rec->pid = d->who->pid;
+		strscpy(rec->comm, d->who->comm, sizeof(rec->comm));
+	} else {
+		rec->pid = task_tgid_nr(current);
+		get_task_comm(rec->comm, current);
+	}
 	rec->path[0] = '\0';
 	if (d->file) {
 		const struct inode *inode = file_inode(d->file);
@@ -106,7 +113,8 @@ u64 ibguard_events_dropped(void)
 static int put_decision(struct sk_buff *msg, const struct event_record *rec)
 {
 	const struct ibguard_decision *d = &rec->d;
-	u8 type = d->verdict == IBGUARD_VERDICT_DENY ? IBGUARD_EVENT_DENIED :
+	u8 type = d->revoked ? IBGUARD_EVENT_REVOKED :
+		  d->verdict == IBGUARD_VERDICT_DENY ? IBGUARD_EVENT_DENIED :
 		  IBGUARD_EVENT_LOGGED;
 
 	if (nla_put_u8(msg, IBGUARD_EVENT_TYPE, type) ||
@@ -134,6 +142,8 @@ static int put_decision(struct sk_buff *msg, const struct event_record *rec)
 	if (d->cls != IBGUARD_CLASS_MAP &&
 	    (nla_put_string(msg, IBGUARD_EVENT_DEVICE, rec->device) ||
 	     nla_put_u32(msg, IBGUARD_EVENT_PORT, d->port)))
+		return -EMSGSIZE;
+	if (d->revoked && nla_put_u32(msg, IBGUARD_EVENT_QP_NUM, d->qp_num))
 		return -EMSGSIZE;
 	if (d->cls == IBGUARD_CLASS_PKEY &&
 	    (nla_put_u16(msg, IBGUARD_EVENT_PKEY, d->pkey) ||
@@ -179,7 +189,8 @@ static int fill_decision(struct sk_buff *msg, const void *data)
 static void log_decision(const struct event_record *rec)
 {
 	const struct ibguard_decision *d = &rec->d;
-	const char *what = d->verdict == IBGUARD_VERDICT_ALLOW ? "allowed" :
+	const char *what = d->revoked ? "revoked" :
+			   d->verdict == IBGUARD_VERDICT_ALLOW ? "allowed" :
 			   d->permissive ? "would deny" : "denied";
 	char rule[16] = "default";
 
@@ -196,6 +207,12 @@ static void log_decision(const struct event_record *rec)
 				      d->prot & IBGUARD_PROT_EXEC ? "x" : "",
 				      d->shared ? " shared" : "",
 				      rec->path[0] ? rec->path : "?");
+	else if (d->cls == IBGUARD_CLASS_PKEY && d->revoked)
+		pr_notice_ratelimited("%s %s %s by %s: qp=%u pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
+				      what, class_names[d->cls], d->operation,
+				      rule, d->qp_num, rec->pid, rec->comm,
+				      rec->uid, rec->gid, rec->device, d->port,
+				      d->pkey, d->subnet);
 	else if (d->cls == IBGUARD_CLASS_PKEY)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
 				      what, class_names[d->cls], d->operation,

@@ -3,9 +3,12 @@
  * The endport class: which tasks may act as subnet manager, that is register
  * an SMI (QP0) MAD agent through /dev/infiniband/umadN, on which device and
  * port. Decided at ib_register_mad_agent(), where the QP type is an
- * argument. Agents that ib_core registers for itself (its SMA, SA, CM) are
- * never denied: only registrations whose send handler lies in ib_umad, the
- * module that registers on behalf of user space, are checked.
+ * argument, and again for every subnet-management MAD such an agent sends
+ * (hook_pkey.c, where the send buffer is created): an agent registered under
+ * one policy can no longer send once a later one denies it. Agents that
+ * ib_core registers for itself (its SMA, SA, CM) are never denied: only
+ * agents whose send handler lies in ib_umad, the module that registers on
+ * behalf of user space, are checked.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,6 +48,32 @@ bool ibguard_from_user_agent(const struct ib_mad_agent *agent)
 }
 
 /*
+ * May the current task act as subnet manager on (device, port)? Does not
+ * sleep: MADs are created in atomic context too.
+ */
+bool ibguard_endport_allowed(struct ib_device *device, u32 port,
+			     const char *operation)
+{
+	const struct ibguard_policy *p;
+	struct ibguard_decision d = {
+		.cls = IBGUARD_CLASS_ENDPORT,
+		.operation = operation,
+		.device = dev_name(&device->dev),
+		.port = port,
+	};
+	bool deny = false;
+
+	rcu_read_lock();
+	p = rcu_dereference(ibguard_active_policy);
+	if (p)
+		deny = ibguard_conclude(p, ibguard_endport_first_match(p, d.device,
+								       d.port),
+					&d);
+	rcu_read_unlock();
+	return !deny;
+}
+
+/*
  * struct ib_mad_agent *ib_register_mad_agent(struct ib_device *device,
  *	u32 port_num, enum ib_qp_type qp_type, struct ib_mad_reg_req *req,
  *	u8 rmpp_version, ib_mad_send_handler send_handler, ...)
@@ -55,27 +84,12 @@ static void notrace register_agent_handler(unsigned long ip,
 					   struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
-	struct ib_device *device = (struct ib_device *)regs->di;
-	const struct ibguard_policy *p;
-	struct ibguard_decision d = {
-		.cls = IBGUARD_CLASS_ENDPORT,
-		.operation = "register_smi_agent",
-		.port = regs->si,
-	};
-	bool deny = false;
 
 	if (regs->dx != IB_QPT_SMI || !in_ib_umad(regs->r9))
 		return;
-	d.device = dev_name(&device->dev);
-	rcu_read_lock();
-	p = rcu_dereference(ibguard_active_policy);
-	if (p)
-		deny = ibguard_conclude(p, ibguard_endport_first_match(p, d.device,
-								       d.port),
-					&d);
-	rcu_read_unlock();
 	/* ERR_PTR(-EACCES) and -EACCES are the same register value. */
-	if (deny)
+	if (!ibguard_endport_allowed((struct ib_device *)regs->di, regs->si,
+				     "register_smi_agent"))
 		ibguard_deny_call(regs);
 }
 

@@ -40,16 +40,44 @@ struct qp_path {
 	u16 pkey_index;
 };
 
-/* What a QP last set, keyed by the QP. */
+/*
+ * What a QP last set, keyed by the QP, and who set it: a new policy (or a
+ * new P_Key table) is decided against that task, as the hook decided at the
+ * time. The registry holds a reference; so does whoever works on an entry
+ * outside qp_registry_lock. lock orders revalidation against destruction:
+ * the destroy path marks the entry destroying under it before the QP goes,
+ * and revalidation touches the QP only under it and only if not destroying.
+ */
 struct qp_entry {
-	struct hlist_node node;
-	const struct ib_qp *qp;
-	const struct ib_device *device;
+	struct hlist_node node;		/* unhashed once forgotten */
+	struct list_head work;		/* on the revalidation worker's list */
+	struct kref ref;
+	struct mutex lock;		/* revalidation vs. destruction */
+	bool destroying;		/* under lock */
+	struct ib_qp *qp;
+	u32 qp_num;
+	/* under qp_registry_lock */
 	struct qp_path main, alt;
+	struct ibguard_identity who;
 };
 
 static DEFINE_HASHTABLE(qp_registry, 10);
 static DEFINE_SPINLOCK(qp_registry_lock);
+/* Only while the hooks are attached does the registry follow QPs. */
+static bool registry_enabled;
+
+static void entry_release(struct kref *ref)
+{
+	struct qp_entry *entry = container_of(ref, struct qp_entry, ref);
+
+	ibguard_identity_put(&entry->who);
+	kfree(entry);
+}
+
+static void entry_put(struct qp_entry *entry)
+{
+	kref_put(&entry->ref, entry_release);
+}
 
 static struct qp_entry *registry_find(const struct ib_qp *qp)
 {
@@ -77,60 +105,99 @@ static void registry_get(const struct ib_qp *qp, struct qp_path *main,
 	spin_unlock(&qp_registry_lock);
 }
 
-static void registry_set(const struct ib_qp *qp, const struct qp_path *main,
-			 const struct qp_path *alt)
-{
-	struct qp_entry *entry, *fresh;
-
-	/* A kernel ULP may modify a QP under a spinlock of its own. */
-	fresh = kzalloc(sizeof(*fresh), preemptible() ? GFP_KERNEL_ACCOUNT :
-			GFP_ATOMIC | __GFP_ACCOUNT);
-	spin_lock(&qp_registry_lock);
-	entry = registry_find(qp);
-	if (!entry && fresh) {
-		entry = fresh;
-		fresh = NULL;
-		entry->qp = qp;
-		entry->device = qp->device;
-		hash_add(qp_registry, &entry->node, (unsigned long)qp);
-	}
-	if (entry) {
-		entry->main = *main;
-		entry->alt = *alt;
-	}
-	spin_unlock(&qp_registry_lock);
-	kfree(fresh);
-}
-
-static void registry_forget(const struct ib_qp *qp)
+/* The entry of qp with a reference, or NULL. */
+static struct qp_entry *registry_get_entry(const struct ib_qp *qp)
 {
 	struct qp_entry *entry;
 
 	spin_lock(&qp_registry_lock);
 	entry = registry_find(qp);
 	if (entry)
-		hash_del(&entry->node);
+		kref_get(&entry->ref);
 	spin_unlock(&qp_registry_lock);
-	kfree(entry);
+	return entry;
 }
 
-void ibguard_pkey_forget_device(struct ib_device *device)
+static void registry_set(struct ib_qp *qp, const struct qp_path *main,
+			 const struct qp_path *alt)
 {
-	struct hlist_node *tmp;
-	struct qp_entry *entry;
-	HLIST_HEAD(gone);
-	int bkt;
+	struct qp_entry *entry, *fresh;
+	struct ibguard_identity who;
 
+	/* A kernel ULP may modify a QP under a spinlock of its own. */
+	fresh = kzalloc(sizeof(*fresh), preemptible() ? GFP_KERNEL_ACCOUNT :
+			GFP_ATOMIC | __GFP_ACCOUNT);
+	ibguard_identity_get(&who);
 	spin_lock(&qp_registry_lock);
-	hash_for_each_safe(qp_registry, bkt, tmp, entry, node) {
-		if (entry->device == device) {
-			hash_del(&entry->node);
-			hlist_add_head(&entry->node, &gone);
-		}
+	entry = registry_enabled ? registry_find(qp) : NULL;
+	if (!entry && fresh && registry_enabled) {
+		entry = fresh;
+		fresh = NULL;
+		kref_init(&entry->ref);
+		mutex_init(&entry->lock);
+		INIT_LIST_HEAD(&entry->work);
+		entry->qp = qp;
+		entry->qp_num = qp->qp_num;
+		hash_add(qp_registry, &entry->node, (unsigned long)qp);
+	}
+	if (entry) {
+		entry->main = *main;
+		entry->alt = *alt;
+		swap(entry->who, who);
 	}
 	spin_unlock(&qp_registry_lock);
-	hlist_for_each_entry_safe(entry, tmp, &gone, node)
-		kfree(entry);
+	/* The identity the entry had, or the one it did not take. */
+	ibguard_identity_put(&who);
+	kfree(fresh);
+}
+
+/* Drops the registry's reference, once. */
+static void registry_forget(struct qp_entry *entry)
+{
+	bool hashed;
+
+	spin_lock(&qp_registry_lock);
+	hashed = hash_hashed(&entry->node);
+	if (hashed)
+		hash_del(&entry->node);
+	spin_unlock(&qp_registry_lock);
+	if (hashed)
+		entry_put(entry);
+}
+
+static void revalidate_fn(struct work_struct *work);
+static DECLARE_WORK(revalidate_work, revalidate_fn);
+
+/*
+ * Drops the registry's references to every entry. The registry is disabled:
+ * no revalidation runs or gets queued, so entry->work is free to use.
+ */
+static void registry_forget_all(void)
+{
+	struct qp_entry *entry, *next;
+	struct hlist_node *tmp;
+	LIST_HEAD(gone);
+	int bkt;
+
+	WARN_ON_ONCE(READ_ONCE(registry_enabled));
+	cancel_work_sync(&revalidate_work);
+	spin_lock(&qp_registry_lock);
+	hash_for_each_safe(qp_registry, bkt, tmp, entry, node) {
+		hash_del(&entry->node);
+		list_add_tail(&entry->work, &gone);
+	}
+	spin_unlock(&qp_registry_lock);
+	list_for_each_entry_safe(entry, next, &gone, work) {
+		list_del_init(&entry->work);
+		entry_put(entry);
+	}
+}
+
+/* Re-decide every registered QP, in the background. Does not block. */
+void ibguard_pkey_revalidate(void)
+{
+	if (READ_ONCE(registry_enabled))
+		queue_work(system_unbound_wq, &revalidate_work);
 }
 
 /*
@@ -160,7 +227,8 @@ static bool pkey_allowed(struct ib_device *device, u32 port, u16 index,
 	if (p && (rdma_protocol_ib(device, port) ||
 		  (p->options & IBGUARD_OPT_PKEY_ON_ROCE)))
 		deny = ibguard_conclude(p, ibguard_pkey_first_match(p, d.pkey,
-								    d.subnet),
+								    d.subnet,
+								    NULL),
 					&d);
 	rcu_read_unlock();
 	return !deny;
@@ -232,12 +300,164 @@ static void notrace modify_qp_handler(unsigned long ip, unsigned long parent_ip,
 	instruction_pointer_set(regs, (unsigned long)modify_qp_checked);
 }
 
+typedef int (*destroy_qp_fn)(struct ib_qp *qp, struct ib_udata *udata);
+
+/* ib_destroy_qp_user's address, learnt like modify_qp_addr. */
+static unsigned long destroy_qp_addr;
+
+/*
+ * Entered instead of ib_destroy_qp_user(): no revalidation may touch the QP
+ * from the moment its destruction starts; if the driver refuses to destroy
+ * it, it stays registered.
+ */
+static int destroy_qp_checked(struct ib_qp *qp, struct ib_udata *udata)
+{
+	struct qp_entry *entry = registry_get_entry(qp);
+	int ret;
+
+	if (entry) {
+		mutex_lock(&entry->lock);
+		entry->destroying = true;
+		mutex_unlock(&entry->lock);
+	}
+	ret = ((destroy_qp_fn)READ_ONCE(destroy_qp_addr))(qp, udata);
+	if (entry) {
+		if (ret) {
+			mutex_lock(&entry->lock);
+			entry->destroying = false;
+			mutex_unlock(&entry->lock);
+		} else {
+			registry_forget(entry);
+		}
+		entry_put(entry);
+	}
+	atomic_dec(&ibguard_ib_inflight);
+	return ret;
+}
+
 /* int ib_destroy_qp_user(struct ib_qp *qp, struct ib_udata *udata) */
 static void notrace destroy_qp_handler(unsigned long ip, unsigned long parent_ip,
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	registry_forget((const struct ib_qp *)ftrace_get_regs(fregs)->di);
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	/* destroy_qp_checked() calling the original. */
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	WRITE_ONCE(destroy_qp_addr, ip);
+	atomic_inc(&ibguard_ib_inflight);
+	instruction_pointer_set(regs, (unsigned long)destroy_qp_checked);
+}
+
+/* Moves qp to the error state and tells its owner, as upstream does. */
+static int qp_to_error(struct ib_qp *qp)
+{
+	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
+	struct ib_event event = {
+		.device = qp->device,
+		.element.qp = qp,
+		.event = IB_EVENT_QP_FATAL,
+	};
+	int err = ib_modify_qp(qp, &attr, IB_QP_STATE);
+
+	if (err)
+		return err;
+	/* User QPs: ib_uverbs queues it for ibv_get_async_event(). */
+	if (qp->event_handler)
+		qp->event_handler(&event, qp->qp_context);
+	return 0;
+}
+
+/*
+ * Would the active policy deny the path to who, as recorded in entry? Fills
+ * d. Called with qp_registry_lock held.
+ */
+static bool path_revoked(const struct ibguard_policy *p,
+			 const struct qp_entry *entry,
+			 const struct qp_path *path,
+			 struct ibguard_decision *d)
+{
+	struct ib_device *device = entry->qp->device;
+	const struct ibguard_rule *rule = NULL;
+	bool unresolvable;
+
+	if (!path->valid || !rdma_is_port_valid(device, path->port))
+		return false;
+	if (!rdma_protocol_ib(device, path->port) &&
+	    !(p->options & IBGUARD_OPT_PKEY_ON_ROCE))
+		return false;
+	d->port = path->port;
+	/* An index past the table, or to an invalid P_Key (0x0000, 0x8000). */
+	unresolvable = ib_get_cached_pkey(device, path->port, path->pkey_index,
+					  &d->pkey) ||
+		       !(d->pkey & 0x7fff);
+	if (!unresolvable) {
+		ib_get_cached_subnet_prefix(device, path->port, &d->subnet);
+		rule = ibguard_pkey_first_match(p, d->pkey, d->subnet,
+						&entry->who);
+	}
+	return ibguard_revalidate(p, rule, unresolvable, d);
+}
+
+/* Under entry->lock: re-decides one QP and cuts it off if denied now. */
+static void revalidate_entry(struct qp_entry *entry)
+{
+	const struct ibguard_policy *p;
+	struct ibguard_decision d = {
+		.cls = IBGUARD_CLASS_PKEY,
+		.operation = "revalidate",
+		.device = dev_name(&entry->qp->device->dev),
+		.qp_num = entry->qp_num,
+		.who = &entry->who,
+	};
+	bool revoke = false;
+
+	spin_lock(&qp_registry_lock);
+	rcu_read_lock();
+	p = rcu_dereference(ibguard_active_policy);
+	if (p)
+		revoke = path_revoked(p, entry, &entry->main, &d) ||
+			 path_revoked(p, entry, &entry->alt, &d);
+	rcu_read_unlock();
+	spin_unlock(&qp_registry_lock);
+	if (!revoke)
+		return;
+	if (qp_to_error(entry->qp)) {
+		pr_warn_ratelimited("cannot move QP %u on %s to the error state after its P_Key was revoked\n",
+				    entry->qp_num, d.device);
+		return;
+	}
+	/* Reported only now, with who still stable under the registry lock. */
+	spin_lock(&qp_registry_lock);
+	ibguard_revoked(&d);
+	spin_unlock(&qp_registry_lock);
+	/* Its path is no longer usable: later port-only changes start over. */
+	registry_forget(entry);
+}
+
+static void revalidate_fn(struct work_struct *work)
+{
+	struct qp_entry *entry, *next;
+	LIST_HEAD(todo);
+	int bkt;
+
+	spin_lock(&qp_registry_lock);
+	hash_for_each(qp_registry, bkt, entry, node) {
+		kref_get(&entry->ref);
+		list_add_tail(&entry->work, &todo);
+	}
+	spin_unlock(&qp_registry_lock);
+
+	list_for_each_entry_safe(entry, next, &todo, work) {
+		list_del_init(&entry->work);
+		mutex_lock(&entry->lock);
+		if (!entry->destroying)
+			revalidate_entry(entry);
+		mutex_unlock(&entry->lock);
+		entry_put(entry);
+		cond_resched();
+	}
 }
 
 /*
@@ -245,7 +465,9 @@ static void notrace destroy_qp_handler(unsigned long ip, unsigned long parent_ip
  *	u32 remote_qpn, u16 pkey_index, int rmpp_active, ...)
  *
  * A GSI MAD from a user-space (umad) agent carries a P_Key index, which
- * upstream checks for every MAD sent. The index is private to ib_mad once
+ * upstream checks for every MAD sent; an SMI MAD from one is re-decided for
+ * the endport class, so that a policy that denies subnet management cuts off
+ * agents registered before it. The index is private to ib_mad once
  * the send buffer exists, so it is decided where ib_umad creates the buffer
  * for each write(2), in the writer's context, before anything is sent.
  */
@@ -255,13 +477,25 @@ static void notrace post_send_handler(unsigned long ip, unsigned long parent_ip,
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 	struct ib_mad_agent *agent = (struct ib_mad_agent *)regs->di;
+	bool allowed;
 
-	if (agent->qp->qp_type != IB_QPT_GSI ||
-	    !ibguard_from_user_agent(agent))
+	if (!ibguard_from_user_agent(agent))
 		return;
+	switch (agent->qp->qp_type) {
+	case IB_QPT_SMI:
+		/* The registration was allowed; the policy may have changed. */
+		allowed = ibguard_endport_allowed(agent->device,
+						  agent->port_num, "send_smp");
+		break;
+	case IB_QPT_GSI:
+		allowed = pkey_allowed(agent->device, agent->port_num,
+				       (u16)regs->dx, "send_mad");
+		break;
+	default:
+		return;
+	}
 	/* ERR_PTR(-EACCES) and -EACCES are the same register value. */
-	if (!pkey_allowed(agent->device, agent->port_num, (u16)regs->dx,
-			  "send_mad"))
+	if (!allowed)
 		ibguard_deny_call(regs);
 }
 
@@ -279,20 +513,29 @@ static struct ftrace_ops modify_qp_ops = {
 
 static struct ftrace_ops destroy_qp_ops = {
 	.func = destroy_qp_handler,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
-		 FTRACE_OPS_FL_PERMANENT,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		 FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT,
 };
 
 static const char *const modify_qp_fn_name[] = { "_ib_modify_qp" };
 static const char *const destroy_qp_fn_name[] = { "ib_destroy_qp_user" };
 static const char *const post_send_fn_name[] = { "ib_create_send_mad" };
 
+static void registry_enable(bool enable)
+{
+	spin_lock(&qp_registry_lock);
+	WRITE_ONCE(registry_enabled, enable);
+	spin_unlock(&qp_registry_lock);
+}
+
 int ibguard_pkey_attach(void)
 {
-	int err = ibguard_attach(&destroy_qp_ops, destroy_qp_fn_name, 1);
+	int err;
 
+	registry_enable(true);
+	err = ibguard_attach(&destroy_qp_ops, destroy_qp_fn_name, 1);
 	if (err)
-		return err;
+		goto out_registry;
 	err = ibguard_attach(&modify_qp_ops, modify_qp_fn_name, 1);
 	if (err)
 		goto out_destroy;
@@ -305,27 +548,30 @@ out_modify:
 	ibguard_detach(&modify_qp_ops);
 out_destroy:
 	ibguard_detach(&destroy_qp_ops);
+out_registry:
+	registry_enable(false);
+	registry_forget_all();
 	return err;
 }
 
+/*
+ * Once the destroy path is no longer followed, an entry could outlive its
+ * QP: the registry empties, and QPs set up from now on until the next
+ * attach are not revalidated (no policy in between enforced pkey).
+ */
 void ibguard_pkey_detach(void)
 {
+	registry_enable(false);
 	ibguard_detach(&post_send_ops);
 	ibguard_detach(&modify_qp_ops);
 	ibguard_detach(&destroy_qp_ops);
+	registry_forget_all();
 }
 
 void ibguard_pkey_exit(void)
 {
-	struct hlist_node *tmp;
-	struct qp_entry *entry;
-	int bkt;
-
 	ftrace_free_filter(&post_send_ops);
 	ftrace_free_filter(&modify_qp_ops);
 	ftrace_free_filter(&destroy_qp_ops);
-	hash_for_each_safe(qp_registry, bkt, tmp, entry, node) {
-		hash_del(&entry->node);
-		kfree(entry);
-	}
+	registry_forget_all();
 }

@@ -12,7 +12,7 @@
 /* hook_pkey.c */
 int ibguard_pkey_attach(void);
 void ibguard_pkey_detach(void);
-void ibguard_pkey_forget_device(struct ib_device *device);
+void ibguard_pkey_revalidate(void);
 void ibguard_pkey_exit(void);
 
 /* hook_endport.c */
@@ -21,6 +21,8 @@ void ibguard_endport_detach(void);
 void ibguard_endport_exit(void);
 struct ib_mad_agent;
 bool ibguard_from_user_agent(const struct ib_mad_agent *agent);
+bool ibguard_endport_allowed(struct ib_device *device, u32 port,
+			     const char *operation);
 
 /*
  * Both hooks, if attached, hold this: a callback (or a redirected call) of

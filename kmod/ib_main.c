@@ -9,6 +9,7 @@
 
 #include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <rdma/ib_verbs.h>
 #include "ib.h"
 
@@ -36,17 +37,46 @@ static const struct ibguard_hook_ops ib_hook_ops = {
 	.owner = THIS_MODULE,
 	.attach = ib_hooks_attach,
 	.detach = ib_hooks_detach,
+	.revalidate = ibguard_pkey_revalidate,
 };
+
+/*
+ * A port's P_Key table or GIDs (hence subnet prefix) changed: a QP's P_Key
+ * index may now name another P_Key. ib_core dispatches these after updating
+ * its cache, which revalidation reads.
+ */
+static void ib_event(struct ib_event_handler *handler, struct ib_event *event)
+{
+	if (event->event == IB_EVENT_PKEY_CHANGE ||
+	    event->event == IB_EVENT_GID_CHANGE)
+		ibguard_pkey_revalidate();
+}
+
+static struct ib_client ibguard_ib_client;
 
 static int ib_client_add(struct ib_device *device)
 {
+	struct ib_event_handler *handler;
+
+	handler = kzalloc(sizeof(*handler), GFP_KERNEL);
+	if (!handler)
+		return -ENOMEM;
+	INIT_IB_EVENT_HANDLER(handler, device, ib_event);
+	ib_register_event_handler(handler);
+	ib_set_client_data(device, &ibguard_ib_client, handler);
 	return 0;
 }
 
-/* A device going away takes what the registry knows of its QPs. */
+/*
+ * The registry needs nothing here: every QP of the device is destroyed
+ * through ib_destroy_qp_user() before the device goes, and leaves then.
+ */
 static void ib_client_remove(struct ib_device *device, void *client_data)
 {
-	ibguard_pkey_forget_device(device);
+	struct ib_event_handler *handler = client_data;
+
+	ib_unregister_event_handler(handler);
+	kfree(handler);
 }
 
 static struct ib_client ibguard_ib_client = {

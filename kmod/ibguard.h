@@ -66,8 +66,28 @@ void ibguard_rule_release(struct ibguard_rule *rule);
 int ibguard_rule_fill(struct sk_buff *msg, const struct ibguard_rule *rule);
 size_t ibguard_rule_memory(const struct ibguard_rule *rule);
 
-/* subject.c: does the current task match every subject of a rule? */
-bool ibguard_subjects_match(const struct ibguard_rule *rule);
+/*
+ * Who set up a live object, kept so that a later policy is decided against
+ * that task, as the hooks decided at the time.
+ */
+struct ibguard_identity {
+	const struct cred *cred;
+	struct cgroup *cgrp;	/* NULL: none could be taken */
+	u32 exe_dev;
+	u64 exe_ino;		/* 0: no executable (kernel thread) */
+	bool kthread;
+	u32 pid;
+	char comm[16];
+};
+
+/*
+ * subject.c: does the current task (who == NULL) or a recorded one match
+ * every subject of a rule?
+ */
+bool ibguard_subjects_match(const struct ibguard_rule *rule,
+			    const struct ibguard_identity *who);
+void ibguard_identity_get(struct ibguard_identity *who);
+void ibguard_identity_put(struct ibguard_identity *who);
 
 #include "index.h"
 
@@ -124,7 +144,8 @@ const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *
 						   const struct file *file,
 						   u32 prot, bool shared);
 const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy *p,
-						    u16 pkey, u64 subnet);
+						    u16 pkey, u64 subnet,
+						    const struct ibguard_identity *who);
 const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_policy *p,
 						       const char *device,
 						       u32 port);
@@ -144,7 +165,7 @@ bool ibguard_locked(void);
 int ibguard_policy_allowed_when_locked(const struct ibguard_policy *p,
 				       struct netlink_ext_ack *extack);
 u64 ibguard_generation(void);
-int ibguard_policy_install(struct ibguard_policy *policy,
+int ibguard_policy_install(struct ibguard_policy *policy, bool revoke,
 			   struct netlink_ext_ack *extack);
 u32 ibguard_hooks_attached(void);
 u32 ibguard_classes_available(void);
@@ -155,6 +176,7 @@ enum ibguard_counter {
 	IBGUARD_ALLOWED,
 	IBGUARD_DENIED,
 	IBGUARD_WOULD_DENY,
+	IBGUARD_REVOKED,
 	IBGUARD_NR_COUNTERS,
 };
 
@@ -181,6 +203,10 @@ struct ibguard_decision {
 	u32 port;
 	u16 pkey;
 	u64 subnet;
+	/* revocations: the QP and who set it up (not the current task) */
+	bool revoked;
+	u32 qp_num;
+	const struct ibguard_identity *who;
 };
 
 int ibguard_events_init(void);
@@ -204,6 +230,8 @@ struct ibguard_hook_ops {
 	struct module *owner;
 	int (*attach)(void);
 	void (*detach)(void);
+	/* a new policy is active: re-decide live objects (must not block) */
+	void (*revalidate)(void);
 };
 
 int ibguard_register_ib_hooks(const struct ibguard_hook_ops *ops);
@@ -213,6 +241,10 @@ void ibguard_unregister_ib_hooks(const struct ibguard_hook_ops *ops);
 bool ibguard_conclude(const struct ibguard_policy *p,
 		      const struct ibguard_rule *rule,
 		      struct ibguard_decision *d);
+bool ibguard_revalidate(const struct ibguard_policy *p,
+			const struct ibguard_rule *rule, bool unresolvable,
+			struct ibguard_decision *d);
+void ibguard_revoked(struct ibguard_decision *d);
 
 /* hook_map.c; attach and detach with the policy lock held */
 int ibguard_map_attach(void);

@@ -214,10 +214,11 @@ EXPORT_SYMBOL_GPL(ibguard_unregister_ib_hooks);
 
 /*
  * Makes p the active policy, attaching the hooks it needs first and
- * detaching those it no longer needs after. On failure nothing changed and
- * the caller still owns p.
+ * detaching those it no longer needs after; with revoke, live objects are
+ * then re-decided against it. On failure nothing changed and the caller
+ * still owns p.
  */
-int ibguard_policy_install(struct ibguard_policy *p,
+int ibguard_policy_install(struct ibguard_policy *p, bool revoke,
 			   struct netlink_ext_ack *extack)
 {
 	struct ibguard_policy *old;
@@ -253,6 +254,8 @@ int ibguard_policy_install(struct ibguard_policy *p,
 		detach_ib();
 	synchronize_rcu();
 	ibguard_policy_free(old);
+	if (revoke && ib_attached && ib_hooks->revalidate)
+		ib_hooks->revalidate();
 	pr_info("policy %llu loaded: %u pkey, %u endport, %u map rules\n",
 		p->generation, p->class_rules[IBGUARD_CLASS_PKEY],
 		p->class_rules[IBGUARD_CLASS_ENDPORT],

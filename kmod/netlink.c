@@ -33,6 +33,7 @@ static const struct nla_policy ibguard_nl_policy[IBGUARD_ATTR_MAX + 1] = {
 	[IBGUARD_ATTR_RULE] = { .type = NLA_NESTED },
 	[IBGUARD_ATTR_RULE_COUNT] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_DRY_RUN] = { .type = NLA_FLAG },
+	[IBGUARD_ATTR_NO_REVOKE] = { .type = NLA_FLAG },
 	[IBGUARD_ATTR_MEMORY] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_STAGING_MEMORY] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_CLASS_STATS] = { .type = NLA_REJECT },
@@ -270,6 +271,7 @@ out:
 static int ibguard_nl_policy_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	bool dry_run = nla_get_flag(info->attrs[IBGUARD_ATTR_DRY_RUN]);
+	bool revoke = !nla_get_flag(info->attrs[IBGUARD_ATTR_NO_REVOKE]);
 	struct ibguard_policy *p;
 	bool set_mode;
 	u8 mode;
@@ -294,7 +296,7 @@ static int ibguard_nl_policy_commit(struct sk_buff *skb, struct genl_info *info)
 		ibguard_policy_free(p);
 		goto out;
 	}
-	err = ibguard_policy_install(p, info->extack);
+	err = ibguard_policy_install(p, revoke, info->extack);
 	if (err) {
 		ibguard_policy_free(p);
 		goto out;
@@ -415,6 +417,9 @@ static int put_class_stats(struct sk_buff *skb, const struct ibguard_policy *p)
 				      IBGUARD_STATS_PAD) ||
 		    nla_put_u64_64bit(skb, IBGUARD_STATS_WOULD_DENY,
 				      ibguard_stats_read(cls, IBGUARD_WOULD_DENY),
+				      IBGUARD_STATS_PAD) ||
+		    nla_put_u64_64bit(skb, IBGUARD_STATS_REVOKED,
+				      ibguard_stats_read(cls, IBGUARD_REVOKED),
 				      IBGUARD_STATS_PAD) ||
 		    nla_put_u32(skb, IBGUARD_STATS_RULES,
 				p ? p->class_rules[cls] : 0) ||

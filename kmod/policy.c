@@ -247,7 +247,7 @@ static bool map_rule_applies(const struct ibguard_rule *rule, u32 prot,
 		return false;
 	if ((rule->flags & IBGUARD_RULE_SHARED) && !shared)
 		return false;
-	return ibguard_subjects_match(rule);
+	return ibguard_subjects_match(rule, NULL);
 }
 
 /* Lowest-index applying rule among the entries for (dev, ino), below best. */
@@ -355,10 +355,12 @@ const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *
 
 /*
  * The first pkey rule, in policy order, that applies to (pkey, subnet) for
- * the current task; NULL when none does. Caller holds rcu_read_lock().
+ * the current task (who == NULL) or a recorded one; NULL when none does.
+ * Caller holds rcu_read_lock().
  */
 const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy *p,
-						    u16 pkey, u64 subnet)
+						    u16 pkey, u64 subnet,
+						    const struct ibguard_identity *who)
 {
 	u32 path[IBGUARD_PKEY_TREE_DEPTH], best = NO_RULE, i, end, k;
 
@@ -375,7 +377,7 @@ const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy 
 				&p->rules[p->pkey_index[i].rule];
 
 			if ((rule->pkey.any_subnet || rule->pkey.subnet == subnet) &&
-			    ibguard_subjects_match(rule)) {
+			    ibguard_subjects_match(rule, who)) {
 				best = p->pkey_index[i].rule;
 				break;
 			}
@@ -399,7 +401,8 @@ static u32 scan_endport(const struct ibguard_policy *p, const char *device,
 
 		if (!!rule->endport.device == !!device &&
 		    (!device || !strcmp(rule->endport.device, device)) &&
-		    rule->endport.port == port && ibguard_subjects_match(rule))
+		    rule->endport.port == port &&
+		    ibguard_subjects_match(rule, NULL))
 			return p->endport_index[i].rule;
 	}
 	return best;

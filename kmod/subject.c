@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Subject matching: is the current task the one a rule speaks of? Called from
- * hook handlers with preemption disabled, under rcu_read_lock(): nothing
- * here sleeps or takes references.
+ * Subject matching: is the current task, or one recorded earlier, the one a
+ * rule speaks of? Called from hook handlers with preemption disabled, under
+ * rcu_read_lock(): matching neither sleeps nor takes references.
  */
 #include <linux/cgroup.h>
 #include <linux/cred.h>
@@ -69,8 +69,17 @@ static bool exe_matches(const struct ibguard_subject *subj)
 	return inode->i_ino == subj->ino && inode->i_sb->s_dev == subj->dev;
 }
 
+/* A recorded task's executable, by the numbers taken at the time. */
+static bool recorded_exe_matches(const struct ibguard_identity *who,
+				 const struct ibguard_subject *subj)
+{
+	return who->exe_ino && who->exe_ino == subj->ino &&
+	       who->exe_dev == subj->dev;
+}
+
 static bool subject_matches(const struct cred *cred,
-			    const struct ibguard_subject *subj)
+			    const struct ibguard_subject *subj,
+			    const struct ibguard_identity *who)
 {
 	switch (subj->type) {
 	case IBGUARD_SUBJ_UID:
@@ -78,23 +87,68 @@ static bool subject_matches(const struct cred *cred,
 	case IBGUARD_SUBJ_GID:
 		return gid_matches(cred, subj);
 	case IBGUARD_SUBJ_CGROUP:
+		if (who)
+			return who->cgrp &&
+			       cgroup_is_descendant(who->cgrp, subj->cgrp);
 		return cgroup_is_descendant(task_dfl_cgroup(current), subj->cgrp);
 	case IBGUARD_SUBJ_EXE:
-		return exe_matches(subj);
+		return who ? recorded_exe_matches(who, subj) : exe_matches(subj);
 	case IBGUARD_SUBJ_KERNEL:
-		return current->flags & PF_KTHREAD;
+		return who ? who->kthread : current->flags & PF_KTHREAD;
 	}
 	WARN_ON_ONCE(1);
 	return false;
 }
 
-bool ibguard_subjects_match(const struct ibguard_rule *rule)
+bool ibguard_subjects_match(const struct ibguard_rule *rule,
+			    const struct ibguard_identity *who)
 {
-	const struct cred *cred = current_cred();
+	const struct cred *cred = who ? who->cred : current_cred();
 	u32 i;
 
 	for (i = 0; i < rule->nr_subjects; i++)
-		if (!subject_matches(cred, &rule->subjects[i]))
+		if (!subject_matches(cred, &rule->subjects[i], who))
 			return false;
 	return true;
 }
+
+/*
+ * Records the current task for later decisions. Takes references (its
+ * credentials, its cgroup) but never sleeps: QPs are modified from atomic
+ * context too.
+ */
+void ibguard_identity_get(struct ibguard_identity *who)
+{
+	struct mm_struct *mm = current->mm;
+	struct cgroup *cgrp;
+	struct file *exe;
+
+	memset(who, 0, sizeof(*who));
+	who->cred = get_current_cred();
+	who->kthread = current->flags & PF_KTHREAD;
+	who->pid = task_tgid_nr(current);
+	get_task_comm(who->comm, current);
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(current);
+	if (cgroup_tryget(cgrp))
+		who->cgrp = cgrp;
+	exe = mm && !who->kthread ? rcu_dereference(mm->exe_file) : NULL;
+	if (exe) {
+		const struct inode *inode = file_inode(exe);
+
+		who->exe_dev = inode->i_sb->s_dev;
+		who->exe_ino = inode->i_ino;
+	}
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(ibguard_identity_get);
+
+void ibguard_identity_put(struct ibguard_identity *who)
+{
+	if (who->cgrp)
+		cgroup_put(who->cgrp);
+	if (who->cred)
+		put_cred(who->cred);
+	memset(who, 0, sizeof(*who));
+}
+EXPORT_SYMBOL_GPL(ibguard_identity_put);

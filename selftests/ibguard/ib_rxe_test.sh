@@ -8,13 +8,7 @@ tap_plan
 work=$(mktemp -d /tmp/ibg-rxe.XXXXXX)
 chmod 755 "$work"
 modprobe rdma_rxe && modprobe ib_uverbs || { echo "Bail out! cannot load rdma_rxe"; exit 1; }
-ip link add ibgveth0 type veth peer name ibgveth1
-ip addr add 10.99.0.1/24 dev ibgveth0
-ip addr add 10.99.0.2/24 dev ibgveth1
-ip link set ibgveth0 up
-ip link set ibgveth1 up
-rdma link add ibgrxe0 type rxe netdev ibgveth0
-rdma link add ibgrxe1 type rxe netdev ibgveth1
+rxe_pair ibgveth ibgrxe 10.99.0
 
 rmmod ibguard_ib ibguard 2>/dev/null
 expect_status "ibguard_ib needs ibguard" 1 insmod "$IBG_MODULES/ibguard_ib.ko"
@@ -107,9 +101,7 @@ expect_status "rmmod ibguard_ib with rules loaded" 0 rmmod ibguard_ib
 expect_eq "without ibguard_ib nothing is checked" "server=0 1 client=0" "$(pingpong 1000)"
 expect_status "rmmod ibguard" 0 rmmod ibguard
 
-rdma link delete ibgrxe0
-rdma link delete ibgrxe1
-ip link delete ibgveth0
+rxe_pair_delete ibgveth ibgrxe
 expect_status "rmmod rdma_rxe afterwards" 0 rmmod rdma_rxe
 rm -rf "$work"
 tap_done

@@ -59,3 +59,22 @@ tap_done() {
 	echo "1..$tap_n"
 	[ $tap_failed = 0 ]
 }
+
+# rxe_pair VETH RXE NET: a veth pair VETH0/VETH1 with addresses NET.1 and
+# NET.2 (NET: three octets) and an rdma_rxe device on each, RXE0 and RXE1.
+rxe_pair() {
+	ip link add "${1}0" type veth peer name "${1}1"
+	ip addr add "$3.1/24" dev "${1}0"
+	ip addr add "$3.2/24" dev "${1}1"
+	ip link set "${1}0" up
+	ip link set "${1}1" up
+	rdma link add "${2}0" type rxe netdev "${1}0"
+	rdma link add "${2}1" type rxe netdev "${1}1"
+}
+
+# rxe_pair_delete VETH RXE: undoes rxe_pair.
+rxe_pair_delete() {
+	rdma link delete "${2}0"
+	rdma link delete "${2}1"
+	ip link delete "${1}0"
+}

@@ -91,11 +91,11 @@ expect_eq "qpctl: RC QP steps" "create: ok qp=1 qpn=0x2
 init: ok
 rtr: ok
 rts: ok
-query: ok qpn=0x2 type=rc state=rts port=1 pkey_index=1 alt_port=0 alt_pkey_index=0
+query: ok qpn=0x2 type=rc state=rts port=1 pkey_index=1 alt_port=0 alt_pkey_index=0 fatal_events=0
 destroy: ok" "$out"
 out=$($QPCTL create ud init 2 3 rtr rts pkey 0 alt 1 2 query 2>&1)
 expect_eq "qpctl: UD QP on port 2, then pkey_index and alternate path changed" \
-	"0|query: ok qpn=0x2 type=ud state=rts port=2 pkey_index=0 alt_port=1 alt_pkey_index=2" \
+	"0|query: ok qpn=0x2 type=ud state=rts port=2 pkey_index=0 alt_port=1 alt_pkey_index=2 fatal_events=0" \
 	"$?|$(tail -1 <<<"$out")"
 out=$($QPCTL create rc init 1 4 2>&1)
 expect_eq "qpctl: pkey_index past the table fails with EINVAL, exit 1" \

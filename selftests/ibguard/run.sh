@@ -18,6 +18,7 @@ all_tests=(
 	ib_rxe_test.sh:none
 	mockhca_test.sh:none
 	ib_mock_test.sh:none
+	revoke_test.sh:none
 	load_order_test.sh:none
 	bpf_comparator_test.sh:none
 	priv_test.sh:none

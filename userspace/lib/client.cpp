@@ -125,6 +125,7 @@ void Client::load(const policy::Policy& policy, const LoadOptions& options) {
 
   auto commit = request(IBGUARD_CMD_POLICY_COMMIT);
   if (options.dry_run) commit.put_flag(IBGUARD_ATTR_DRY_RUN);
+  if (!options.revoke) commit.put_flag(IBGUARD_ATTR_NO_REVOKE);
   socket_.transact(commit, {}, options.dry_run ? "validating the policy" : "committing the policy");
   committed = true;
 }

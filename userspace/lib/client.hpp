@@ -15,6 +15,8 @@ struct LoadOptions {
   bool dry_run = false;
   // Refuse (ExitCode::conflict) unless the active generation is this one.
   std::optional<std::uint64_t> expected_generation;
+  // Re-decide live QPs against the new policy (false: they keep going).
+  bool revoke = true;
 };
 
 class Client {

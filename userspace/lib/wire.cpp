@@ -191,6 +191,8 @@ void parse_stats_message(const nlmsghdr& msg, Stats& stats) {
     out.allowed = c.u64(IBGUARD_STATS_ALLOWED);
     out.denied = c.u64(IBGUARD_STATS_DENIED);
     out.would_deny = c.u64(IBGUARD_STATS_WOULD_DENY);
+    // Absent from modules before revalidation: nothing revoked.
+    if (c.has(IBGUARD_STATS_REVOKED)) out.revoked = c.u64(IBGUARD_STATS_REVOKED);
     out.rules = c.u32(IBGUARD_STATS_RULES);
     out.default_verdict = to_verdict(c.u8(IBGUARD_STATS_DEFAULT));
   });
@@ -203,19 +205,21 @@ Stats Stats::minus(const Stats& earlier) const {
     delta.classes[i].allowed -= earlier.classes[i].allowed;
     delta.classes[i].denied -= earlier.classes[i].denied;
     delta.classes[i].would_deny -= earlier.classes[i].would_deny;
+    delta.classes[i].revoked -= earlier.classes[i].revoked;
   }
   delta.events_dropped -= earlier.events_dropped;
   return delta;
 }
 
 std::string Stats::to_text(bool with_rules) const {
-  std::string text = fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>8}  {}\n", "class",
-                                 "checked", "allowed", "denied", "would-deny", "rules", "default");
+  std::string text =
+      fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}  {}\n", "class", "checked",
+                  "allowed", "denied", "would-deny", "revoked", "rules", "default");
   for (std::size_t i = 0; i < policy::class_count; ++i) {
     const auto& c = classes[i];
-    text += fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>8}  {}\n",
+    text += fmt::format("{:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8}  {}\n",
                         policy::to_string(static_cast<Class>(i)), c.checked, c.allowed, c.denied,
-                        c.would_deny, c.rules, policy::to_string(c.default_verdict));
+                        c.would_deny, c.revoked, c.rules, policy::to_string(c.default_verdict));
   }
   text += fmt::format("events dropped: {}\n", events_dropped);
   if (with_rules) {
@@ -234,9 +238,13 @@ nlohmann::ordered_json Stats::to_json(bool with_rules) const {
   for (std::size_t i = 0; i < policy::class_count; ++i) {
     const auto& c = classes[i];
     classes_json[std::string(policy::to_string(static_cast<Class>(i)))] = {
-        {"checked", c.checked}, {"allowed", c.allowed},
-        {"denied", c.denied},   {"would_deny", c.would_deny},
-        {"rules", c.rules},     {"default", policy::to_string(c.default_verdict)}};
+        {"checked", c.checked},
+        {"allowed", c.allowed},
+        {"denied", c.denied},
+        {"would_deny", c.would_deny},
+        {"revoked", c.revoked},
+        {"rules", c.rules},
+        {"default", policy::to_string(c.default_verdict)}};
   }
   doc["classes"] = classes_json;
   if (with_rules) {
@@ -274,6 +282,7 @@ Event Event::from_message(const nlmsghdr& msg) {
   if (a.has(IBGUARD_EVENT_PORT)) ev.port = a.u32(IBGUARD_EVENT_PORT);
   if (a.has(IBGUARD_EVENT_PKEY)) ev.pkey = a.u16(IBGUARD_EVENT_PKEY);
   if (a.has(IBGUARD_EVENT_SUBNET)) ev.subnet = a.u64(IBGUARD_EVENT_SUBNET);
+  if (a.has(IBGUARD_EVENT_QP_NUM)) ev.qp_num = a.u32(IBGUARD_EVENT_QP_NUM);
   return ev;
 }
 
@@ -289,6 +298,8 @@ std::string_view type_name(std::uint8_t type) {
       return "policy-loaded";
     case IBGUARD_EVENT_MODE_CHANGED:
       return "mode-changed";
+    case IBGUARD_EVENT_REVOKED:
+      return "revoked";
   }
   return "unknown";
 }
@@ -327,6 +338,7 @@ std::string Event::to_text() const {
   if (port) text += fmt::format(" port={}", *port);
   if (pkey) text += fmt::format(" pkey={:#06x}", *pkey);
   if (subnet) text += fmt::format(" subnet={}", subnet_string(*subnet));
+  if (qp_num) text += fmt::format(" qp={}", *qp_num);
   return text;
 }
 
@@ -334,7 +346,8 @@ nlohmann::ordered_json Event::to_json() const {
   nlohmann::ordered_json doc = {{"schema_version", json_schema_version}, {"type", type_name(type)}};
   if (cls) doc["class"] = policy::to_string(*cls);
   if (verdict) doc["verdict"] = policy::to_string(*verdict);
-  if (type == IBGUARD_EVENT_DENIED || type == IBGUARD_EVENT_LOGGED) {
+  if (type == IBGUARD_EVENT_DENIED || type == IBGUARD_EVENT_LOGGED ||
+      type == IBGUARD_EVENT_REVOKED) {
     doc["permissive"] = permissive;
     doc["rule"] = rule ? nlohmann::ordered_json(*rule + 1) : nlohmann::ordered_json(nullptr);
     doc["operation"] = operation;
@@ -342,7 +355,8 @@ nlohmann::ordered_json Event::to_json() const {
   doc["pid"] = pid;
   doc["comm"] = comm;
   doc["uid"] = uid;
-  if (type == IBGUARD_EVENT_DENIED || type == IBGUARD_EVENT_LOGGED) doc["gid"] = gid;
+  if (type == IBGUARD_EVENT_DENIED || type == IBGUARD_EVENT_LOGGED || type == IBGUARD_EVENT_REVOKED)
+    doc["gid"] = gid;
   if (dev) doc["dev"] = dev_string(*dev);
   if (ino) doc["ino"] = *ino;
   if (prot) doc["prot"] = prot_string(*prot);
@@ -352,6 +366,7 @@ nlohmann::ordered_json Event::to_json() const {
   if (port) doc["port"] = *port;
   if (pkey) doc["pkey"] = fmt::format("{:#06x}", *pkey);
   if (subnet) doc["subnet"] = subnet_string(*subnet);
+  if (qp_num) doc["qp"] = *qp_num;
   if (generation) doc["generation"] = *generation;
   if (mode) doc["mode"] = to_string(*mode);
   doc["dropped"] = dropped;

@@ -48,6 +48,7 @@ struct LoadedPolicy {
 
 struct ClassStats {
   std::uint64_t checked = 0, allowed = 0, denied = 0, would_deny = 0;
+  std::uint64_t revoked = 0;  // live objects a later policy cut off
   std::uint32_t rules = 0;
   policy::Verdict default_verdict = policy::Verdict::allow;
 };
@@ -83,6 +84,7 @@ struct Event {
   std::optional<std::uint32_t> port;
   std::optional<std::uint16_t> pkey;
   std::optional<std::uint64_t> subnet;
+  std::optional<std::uint32_t> qp_num;  // a revoked QP
 
   static Event from_message(const nlmsghdr& msg);
   std::string to_text() const;

@@ -78,13 +78,13 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-int run_load(const std::string& file, bool dry_run, bool timing) {
+int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
   auto start = std::chrono::steady_clock::now();
   auto policy = compile_or_fail(file);
   double compiled = milliseconds_since(start);
   start = std::chrono::steady_clock::now();
   ibguard::Client client;
-  client.load(policy, {.dry_run = dry_run, .expected_generation = {}});
+  client.load(policy, {.dry_run = dry_run, .expected_generation = {}, .revoke = revoke});
   double loaded = milliseconds_since(start);
   if (timing)
     std::cerr << fmt::format("timing: compile {:.3f} ms, kernel load {:.3f} ms\n", compiled,
@@ -211,6 +211,10 @@ int main(int argc, char** argv) {
   auto* load = app.add_subcommand("load", "Load a policy file atomically");
   load->add_option("FILE", file, "Policy file ('-': standard input)")->required();
   load->add_flag("--dry-run", dry_run, "Validate in the kernel without changing anything");
+  bool no_revoke = false;
+  load->add_flag("--no-revoke", no_revoke,
+                 "Leave live QPs alone: only new setups follow the new policy (by default QPs "
+                 "it denies are moved to the error state)");
   bool timing = false;
   load->add_flag("--timing", timing,
                  "Print to stderr how long compiling (reading, parsing, resolving names) and "
@@ -255,7 +259,7 @@ int main(int argc, char** argv) {
   try {
     if (status->parsed()) return run_status(json);
     if (check->parsed()) return run_check(file);
-    if (load->parsed()) return run_load(file, dry_run, timing);
+    if (load->parsed()) return run_load(file, dry_run, !no_revoke, timing);
     if (show->parsed()) return run_show(json);
     if (reset->parsed()) return run_reset();
     if (stats->parsed()) return run_stats(json, rules, interval, cumulative, count);

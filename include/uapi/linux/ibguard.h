@@ -136,6 +136,7 @@ enum ibguard_attr {
 	IBGUARD_ATTR_RULE_STATS,	/* flag in a STATS_GET request: rule hits too */
 	IBGUARD_ATTR_AVAILABLE,		/* u32: bit per class that can be enforced */
 	IBGUARD_ATTR_LOCKED,		/* u8: 1 once IBGUARD_CMD_LOCK succeeded */
+	IBGUARD_ATTR_NO_REVOKE,		/* flag in a COMMIT: live QPs keep going */
 	__IBGUARD_ATTR_MAX,
 };
 
@@ -196,6 +197,7 @@ enum ibguard_stats_attr {
 	IBGUARD_STATS_WOULD_DENY,	/* u64: permissive mode */
 	IBGUARD_STATS_RULES,		/* u32: rules of this class */
 	IBGUARD_STATS_DEFAULT,		/* u8: the class default verdict */
+	IBGUARD_STATS_REVOKED,		/* u64: live objects a later policy cut off */
 	__IBGUARD_STATS_MAX,
 };
 
@@ -206,6 +208,7 @@ enum ibguard_event_type {
 	IBGUARD_EVENT_LOGGED,		/* a "log" rule decided */
 	IBGUARD_EVENT_POLICY_LOADED,
 	IBGUARD_EVENT_MODE_CHANGED,
+	IBGUARD_EVENT_REVOKED,		/* a live QP moved to the error state */
 	__IBGUARD_EVENT_MAX,
 };
 
@@ -234,6 +237,7 @@ enum ibguard_event_attr {
 	IBGUARD_EVENT_SUBNET,		/* u64: pkey object's subnet prefix */
 	IBGUARD_EVENT_DEVICE,		/* string: pkey and endport objects */
 	IBGUARD_EVENT_PORT,		/* u32 */
+	IBGUARD_EVENT_QP_NUM,		/* u32: the revoked QP */
 	__IBGUARD_EVENT_ATTR_MAX,
 };
 

@@ -49,6 +49,26 @@ static int mock_ctl_open(struct inode *inode, struct file *filp)
 	return nonseekable_open(inode, filp);
 }
 
+/* A QP's asynchronous events: IB_EVENT_QP_FATAL ones are counted. */
+static void mock_ctl_qp_event(struct ib_event *event, void *context)
+{
+	atomic_t *fatal_events = context;
+
+	if (event->event == IB_EVENT_QP_FATAL)
+		atomic_inc(fatal_events);
+}
+
+/* ib_destroy_qp() and, if it worked, the QP's event counter. */
+static int mock_ctl_destroy(struct ib_qp *qp)
+{
+	void *fatal_events = qp->qp_context;
+	int ret = ib_destroy_qp(qp);
+
+	if (!ret)
+		kfree(fatal_events);
+	return ret;
+}
+
 static int mock_ctl_release(struct inode *inode, struct file *filp)
 {
 	struct mock_file *mf = filp->private_data;
@@ -57,7 +77,7 @@ static int mock_ctl_release(struct inode *inode, struct file *filp)
 	int ret;
 
 	xa_for_each(&mf->qps, id, qp) {
-		ret = ib_destroy_qp(qp);
+		ret = mock_ctl_destroy(qp);
 		if (ret)
 			pr_err("destroying QP %u on close: %d\n", qp->qp_num,
 			       ret);
@@ -135,8 +155,15 @@ static int mock_ctl_create_qp(struct mock_file *mf, void __user *arg)
 	init.cap.max_recv_wr = MOCK_CTL_QP_WR;
 	init.cap.max_send_sge = 1;
 	init.cap.max_recv_sge = 1;
+	init.event_handler = mock_ctl_qp_event;
+	init.qp_context = kzalloc(sizeof(atomic_t), GFP_KERNEL);
+	if (!init.qp_context) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	qp = ib_create_qp(mf->pd, &init);
 	if (IS_ERR(qp)) {
+		kfree(init.qp_context);
 		ret = PTR_ERR(qp);
 		goto out;
 	}
@@ -155,7 +182,7 @@ static int mock_ctl_create_qp(struct mock_file *mf, void __user *arg)
 	return 0;
 
 err_destroy:
-	ib_destroy_qp(qp);
+	mock_ctl_destroy(qp);
 out:
 	mutex_unlock(&mf->lock);
 	return ret;
@@ -292,6 +319,7 @@ static int mock_ctl_query_qp(struct mock_file *mf, void __user *arg)
 	ua.path_mig_state = attr.path_mig_state;
 	ua.qp_type = qp->qp_type;
 	ua.qp_num = qp->qp_num;
+	ua.fatal_events = atomic_read((atomic_t *)qp->qp_context);
 out:
 	mutex_unlock(&mf->lock);
 	if (!ret && copy_to_user(arg, &ua, sizeof(ua)))
@@ -314,7 +342,7 @@ static int mock_ctl_destroy_qp(struct mock_file *mf, u32 __user *arg)
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = ib_destroy_qp(qp);
+	ret = mock_ctl_destroy(qp);
 	if (!ret)
 		xa_erase(&mf->qps, handle);
 out:

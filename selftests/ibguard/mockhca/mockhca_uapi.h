@@ -87,7 +87,8 @@ struct mockhca_qp_create {
  * alt_pkey_index, alt_dlid, alt_sl and alt_timeout.
  *
  * MOCKHCA_IOC_QUERY_QP: ib_query_qp(); handle and attr_mask in (0: all),
- * every field out, qp_type and qp_num included.
+ * every field out, qp_type and qp_num included, and how many
+ * IB_EVENT_QP_FATAL events the QP's event handler has received.
  */
 struct mockhca_qp_attr {
 	__u32 handle;
@@ -118,7 +119,8 @@ struct mockhca_qp_attr {
 	__u32 path_mig_state;
 	__u32 qp_type;		/* query only */
 	__u32 qp_num;		/* query only */
-	__u32 reserved[4];	/* zero */
+	__u32 fatal_events;	/* query only: IB_EVENT_QP_FATAL received */
+	__u32 reserved[3];	/* zero */
 };
 
 /*

@@ -260,7 +260,8 @@ static bool do_query(void)
 	       a.qp_num, a.qp_type == MOCKHCA_QPT_RC ? "rc" : "ud",
 	       a.qp_state <= MOCKHCA_QPS_ERR ? state_names[a.qp_state] : "?",
 	       a.port, a.pkey_index);
-	printf("alt_port=%u alt_pkey_index=%u\n", a.alt_port, a.alt_pkey_index);
+	printf("alt_port=%u alt_pkey_index=%u fatal_events=%u\n", a.alt_port,
+	       a.alt_pkey_index, a.fatal_events);
 	fflush(stdout);
 	return true;
 }

@@ -1,0 +1,247 @@
+#!/bin/bash
+# Policy changes reach live QPs: on every load (unless --no-revoke) and on a
+# port's P_Key table change, every QP ibguard allowed is re-decided against
+# the task that set it up; those now denied go to the error state with
+# IB_EVENT_QP_FATAL, the others keep working. On the mock HCA (kernel QPs,
+# qpctl) and on rdma_rxe (ibv_rc_pingpong), with destruction racing the
+# revalidation. Subnet-management agents: see ib_mock_test.sh.
+. "$(dirname "$0")/lib.sh"
+tap_plan
+
+QPCTL=$IBG_BUILD/selftests/qpctl
+RACEIT=$IBG_BUILD/selftests/raceit
+work=$(mktemp -d /tmp/ibg-revoke.XXXXXX)
+# A holder that failed early must fail its test, not kill this script.
+trap '' PIPE
+chmod 755 "$work"
+
+as() { # UID CMD...
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"
+}
+
+load() { # [ibguardctl load options] -- policy lines
+	local opts=()
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	printf '%s\n' "$@" >"$work/policy.conf"
+	$IBGUARDCTL load "${opts[@]}" "$work/policy.conf" >/dev/null
+}
+
+revoked() { $IBGUARDCTL stats -j | jq .classes.pkey.revoked; }
+
+# hold UID STEPS...: qpctl as UID in the background, stopping at each "wait"
+# step until release; its output in $work/held.
+hold() {
+	local uid=$1
+	shift
+	rm -f "$work/fifo"
+	mkfifo "$work/fifo"
+	chmod 666 "$work/fifo"
+	# setpriv execs qpctl: $! is qpctl.
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups "$QPCTL" "$@" \
+		<"$work/fifo" >"$work/held" 2>&1 &
+	holder=$!
+	exec 3>"$work/fifo"
+	until_waiting
+}
+# Until qpctl blocks in its next "wait" step (or has exited).
+until_waiting() {
+	while kill -0 $holder 2>/dev/null &&
+		! grep -q pipe_read /proc/$holder/wchan 2>/dev/null; do
+		sleep 0.05
+	done
+}
+release() {
+	echo >&3
+	sleep 0.2
+	until_waiting
+}
+# query_line N: QP state and events from the N-th query line of the holder.
+query_line() {
+	local n=$1 i=0
+	for i in $(seq 1 50); do
+		[ "$(grep -c '^query:' "$work/held")" -ge "$n" ] && break
+		sleep 0.1
+	done
+	grep '^query:' "$work/held" | sed -n "${n}p" |
+		sed 's/.* state=\([a-z]*\) port=\([0-9]*\) pkey_index=\([0-9]*\) .*fatal_events=\([0-9]*\)/\1 \2:\3 fatal=\4/'
+}
+finish() { exec 3>&-; wait $holder; }
+
+rmmod ibguard_ib ibguard mockhca 2>/dev/null
+modprobe -a ib_core ib_umad ib_uverbs rdma_rxe
+insmod "$IBG_MODULES/mockhca.ko"
+chmod 666 /dev/mockhca
+insmod "$IBG_MODULES/ibguard.ko"
+insmod "$IBG_MODULES/ibguard_ib.ko"
+
+# --- a load cuts off exactly the QPs it denies ---------------------------------
+# Port 1's P_Key table: 0xffff 0x8001 0x8002 0x0003.
+load -- "pkey 0x7fff deny"
+$IBGUARDCTL stats reset >/dev/null
+hold 1000 create rc 1 init 1 1 rtr rts create rc 1 init 1 2 rtr rts wait \
+	use 1 query use 2 query wait use 1 query use 2 query
+expect_eq "two QPs of uid 1000 in RTS (P_Keys 0x8001, 0x8002)" "rts: ok" \
+	"$(grep '^rts' "$work/held" | sort -u)"
+timeout 20 $IBGUARDCTL monitor -j -n 2 >"$work/events" 2>&1 &
+monitor=$!
+sleep 0.5
+load -- "pkey 0x8001 deny uid 1000"
+sleep 1
+release
+expect_eq "the QP on the denied P_Key is in error with a fatal event" "err 1:1 fatal=1" \
+	"$(query_line 1)"
+expect_eq "the QP on the allowed P_Key keeps working" "rts 1:2 fatal=0" "$(query_line 2)"
+wait $monitor
+expect_eq "the revocation reaches the monitor" "revoked pkey revalidate 1 1000 mock0 1 0x8001" \
+	"$(jq -r 'select(.type == "revoked") | [.type, .class, .operation, .rule, .uid, .device, .port, .pkey] | join(" ")' "$work/events")"
+expect_eq "the event names the QP" "$(grep -m1 '^create' "$work/held" | sed 's/.*qpn=\(0x[0-9a-f]*\).*/\1/')" \
+	"$(printf '0x%x' "$(jq 'select(.type == "revoked") | .qp' "$work/events")")"
+expect_eq "stats: one revocation" 1 "$(revoked)"
+load -- "pkey 0x8001 deny uid 1000" "pkey 0x8002 allow"
+release
+expect_eq "a revoked QP is not revoked again" "err 1:1 fatal=1" "$(query_line 3)"
+expect_eq "a load that still allows the QP leaves it alone" "rts 1:2 fatal=0" "$(query_line 4)"
+expect_eq "stats: still one revocation" 1 "$(revoked)"
+finish
+
+# --- decided against the task that set the QP up -------------------------------
+load -- "pkey 0x7fff deny"
+hold 1001 create rc 1 init 1 1 rtr rts wait query
+load -- "pkey 0x8001 deny uid 1000"
+release
+expect_eq "a QP of uid 1001 survives a rule for uid 1000 (loaded by root)" "rts 1:1 fatal=0" \
+	"$(query_line 1)"
+finish
+
+# --- --no-revoke ---------------------------------------------------------------
+load -- "pkey 0x7fff deny"
+hold 1000 create rc 1 init 1 1 rtr rts wait query wait query
+load --no-revoke -- "pkey 0x8001 deny uid 1000"
+release
+expect_eq "load --no-revoke leaves live QPs alone" "rts 1:1 fatal=0" "$(query_line 1)"
+load -- "pkey 0x8001 deny uid 1000"
+release
+expect_eq "the next load without --no-revoke cuts it off" "err 1:1 fatal=1" "$(query_line 2)"
+finish
+
+# --- permissive mode revokes nothing -------------------------------------------
+load -- "pkey 0x7fff deny"
+hold 1000 create rc 1 init 1 1 rtr rts wait query
+load -- "mode permissive" "pkey 0x8001 deny uid 1000"
+release
+expect_eq "permissive mode revokes nothing" "rts 1:1 fatal=0" "$(query_line 1)"
+finish
+$IBGUARDCTL mode enforcing >/dev/null
+
+# --- a P_Key table change ------------------------------------------------------
+"$QPCTL" setpkeys 2 0xffff,0x8001,0x8002,0x0003 >/dev/null
+load -- "pkey 0x8005 deny uid 1000"
+$IBGUARDCTL stats reset >/dev/null
+hold 1000 create rc 2 init 2 2 rtr rts create rc 2 init 2 1 rtr rts wait \
+	use 1 query use 2 query
+"$QPCTL" setpkeys 2 0xffff,0x8001,0x8005,0x0003 >/dev/null
+sleep 1
+release
+expect_eq "index 2 now names the denied 0x8005: the QP is cut off" "err 2:2 fatal=1" \
+	"$(query_line 1)"
+expect_eq "index 1 still names 0x8001: the QP keeps working" "rts 2:1 fatal=0" "$(query_line 2)"
+expect_eq "stats: one revocation from the table change" 1 "$(revoked)"
+finish
+"$QPCTL" setpkeys 2 0xffff,0x8001,0x8002,0x0003 >/dev/null
+hold 1000 create rc 2 init 2 2 rtr rts wait query
+"$QPCTL" setpkeys 2 0xffff,0x8001 >/dev/null
+sleep 1
+release
+expect_eq "an index that names no valid P_Key any more is cut off (fails closed)" "err 2:2 fatal=1" \
+	"$(query_line 1)"
+finish
+
+# --- destruction racing revalidation -------------------------------------------
+reloads=${IBG_REVOKE_RELOADS:-100}
+for w in 1 2 3 4; do
+	setpriv --reuid=1000 --regid=1000 --clear-groups nice -n 19 "$RACEIT" qp $((w % 2 + 1)) \
+		>"$work/race$w" 2>&1 &
+	eval "racer$w=$!"
+done
+sleep 0.5
+failed=0
+for i in $(seq 1 "$reloads"); do
+	if [ $((i % 2)) = 1 ]; then
+		load -- "pkey 0x8001 deny uid 1000" || failed=$((failed + 1))
+	else
+		load -- "pkey 0x8002 deny uid 1000" || failed=$((failed + 1))
+	fi
+done
+for w in 1 2 3 4; do eval "kill -TERM \$racer$w; wait \$racer$w"; done
+expect_eq "$reloads reloads while QPs are created and destroyed, none failed" 0 $failed
+expect_eq "the racing tasks only saw success or EACCES" "0 0 0 0" \
+	"$(for w in 1 2 3 4; do tail -n 1 "$work/race$w" | sed -n 's/.*other=\([0-9]*\).*/\1/p'; done | xargs)"
+echo "# racers: $(for w in 1 2 3 4; do tail -n 1 "$work/race$w"; done | paste -sd'|')"
+echo "# revoked during the race: $(revoked)"
+
+# --- a subnet-management session opened under an allowing policy ---------------
+load -- "endport mock0 1 allow uid 0" "endport * * deny uid 4242"
+rm -f "$work/smi"
+mkfifo "$work/smi"
+"$IBG_BUILD/selftests/smiagent" mock0 1 1 <"$work/smi" >"$work/smiout" 2>&1 &
+agent=$!
+exec 4>"$work/smi"
+smi() { # the answer to one more NodeInfo Get
+	local n
+	n=$(($(grep -c '^nodeinfo' "$work/smiout") + 1))
+	echo >&4
+	for i in $(seq 1 50); do
+		[ "$(grep -c '^nodeinfo' "$work/smiout")" -ge "$n" ] && break
+		sleep 0.1
+	done
+	grep '^nodeinfo' "$work/smiout" | sed -n "${n}p"
+}
+expect_eq "the QP0 agent registers and works" "nodeinfo: ok" "$(smi)"
+load -- "endport mock0 1 deny uid 0"
+expect_eq "after a denying load the open session can no longer send" \
+	"nodeinfo: EACCES (Permission denied)" "$(smi)"
+load -- "endport mock0 2 deny uid 0"
+expect_eq "a load that allows it again restores it" "nodeinfo: ok" "$(smi)"
+exec 4>&-
+wait $agent
+
+rmmod ibguard_ib ibguard mockhca
+
+# --- rdma_rxe: a running ibv_rc_pingpong is cut off ----------------------------
+rxe_pair ibgrvk ibgrvkrxe 10.98.0
+insmod "$IBG_MODULES/ibguard.ko"
+insmod "$IBG_MODULES/ibguard_ib.ko"
+load -- "option pkey-on-roce yes" "pkey 0x7fff deny"
+as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe0 -g 0 -n 100000000 >"$work/server" 2>&1 &
+server=$!
+sleep 1
+as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe1 -g 0 -n 100000000 10.98.0.1 >"$work/client" 2>&1 &
+client=$!
+sleep 3
+expect_eq "pingpong is running under the allowing policy" "running running" \
+	"$(kill -0 $server 2>/dev/null && echo running) $(kill -0 $client 2>/dev/null && echo running)"
+load -- "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
+start=$(date +%s%N)
+# Both ends fail on their next completion.
+for i in $(seq 1 100); do
+	kill -0 $server 2>/dev/null || kill -0 $client 2>/dev/null || break
+	sleep 0.05
+done
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+wait $client
+client_rc=$?
+wait $server
+server_rc=$?
+echo "# pingpong ended ${elapsed} ms after the load returned; client: $(tail -n 1 "$work/client"); server: $(tail -n 1 "$work/server")"
+expect_eq "the session breaks: both ends exit with an error" "1 1" \
+	"$([ $client_rc != 0 ] && [ $client_rc != 124 ] && echo 1) $([ $server_rc != 0 ] && [ $server_rc != 124 ] && echo 1)"
+expect_eq "within one second of the load" yes "$([ "$elapsed" -le 1000 ] && echo yes || echo "no ($elapsed ms)")"
+expect_eq "stats: both QPs revoked" 2 "$(revoked)"
+
+rmmod ibguard_ib ibguard
+rxe_pair_delete ibgrvk ibgrvkrxe
+rm -rf "$work"
+tap_done
