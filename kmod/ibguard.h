@@ -165,8 +165,9 @@ bool ibguard_locked(void);
 int ibguard_policy_allowed_when_locked(const struct ibguard_policy *p,
 				       struct netlink_ext_ack *extack);
 u64 ibguard_generation(void);
-int ibguard_policy_install(struct ibguard_policy *policy, bool revoke,
+int ibguard_policy_install(struct ibguard_policy *policy,
 			   struct netlink_ext_ack *extack);
+void ibguard_revalidate_live(void);
 u32 ibguard_hooks_attached(void);
 u32 ibguard_classes_available(void);
 

@@ -214,11 +214,10 @@ EXPORT_SYMBOL_GPL(ibguard_unregister_ib_hooks);
 
 /*
  * Makes p the active policy, attaching the hooks it needs first and
- * detaching those it no longer needs after; with revoke, live objects are
- * then re-decided against it. On failure nothing changed and the caller
- * still owns p.
+ * detaching those it no longer needs after. On failure nothing changed and
+ * the caller still owns p.
  */
-int ibguard_policy_install(struct ibguard_policy *p, bool revoke,
+int ibguard_policy_install(struct ibguard_policy *p,
 			   struct netlink_ext_ack *extack)
 {
 	struct ibguard_policy *old;
@@ -254,13 +253,24 @@ int ibguard_policy_install(struct ibguard_policy *p, bool revoke,
 		detach_ib();
 	synchronize_rcu();
 	ibguard_policy_free(old);
-	if (revoke && ib_attached && ib_hooks->revalidate)
-		ib_hooks->revalidate();
 	pr_info("policy %llu loaded: %u pkey, %u endport, %u map rules\n",
 		p->generation, p->class_rules[IBGUARD_CLASS_PKEY],
 		p->class_rules[IBGUARD_CLASS_ENDPORT],
 		p->class_rules[IBGUARD_CLASS_MAP]);
 	return 0;
+}
+
+/*
+ * Re-decides live objects against the active policy and mode, in the
+ * background. Called with ibguard_lock held, once a load or a mode change is
+ * complete: a revalidation must not see a policy without the mode it came
+ * with.
+ */
+void ibguard_revalidate_live(void)
+{
+	lockdep_assert_held(&ibguard_lock);
+	if (ib_attached && ib_hooks->revalidate)
+		ib_hooks->revalidate();
 }
 
 u32 ibguard_hooks_attached(void)

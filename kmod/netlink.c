@@ -296,7 +296,7 @@ static int ibguard_nl_policy_commit(struct sk_buff *skb, struct genl_info *info)
 		ibguard_policy_free(p);
 		goto out;
 	}
-	err = ibguard_policy_install(p, revoke, info->extack);
+	err = ibguard_policy_install(p, info->extack);
 	if (err) {
 		ibguard_policy_free(p);
 		goto out;
@@ -304,6 +304,8 @@ static int ibguard_nl_policy_commit(struct sk_buff *skb, struct genl_info *info)
 	/* Checked above: cannot fail. */
 	if (set_mode)
 		WARN_ON_ONCE(ibguard_set_mode(mode, info->extack));
+	if (revoke)
+		ibguard_revalidate_live();
 	ibguard_event_policy(IBGUARD_EVENT_POLICY_LOADED, ibguard_generation(),
 			     ibguard_mode());
 out:
@@ -334,6 +336,9 @@ static int ibguard_nl_set_mode(struct sk_buff *skb, struct genl_info *info)
 	if (!err)
 		err = ibguard_set_mode(nla_get_u8(info->attrs[IBGUARD_ATTR_MODE]),
 				       info->extack);
+	/* What permissive mode let through is decided again. */
+	if (!err && ibguard_mode() == IBGUARD_MODE_ENFORCING)
+		ibguard_revalidate_live();
 	mutex_unlock(&ibguard_lock);
 	return err;
 }

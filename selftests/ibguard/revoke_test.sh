@@ -134,7 +134,12 @@ load -- "mode permissive" "pkey 0x8001 deny uid 1000"
 release
 expect_eq "permissive mode revokes nothing" "rts 1:1 fatal=0" "$(query_line 1)"
 finish
+hold 1000 create rc 1 init 1 1 rtr rts wait query
 $IBGUARDCTL mode enforcing >/dev/null
+release
+expect_eq "switching to enforcing mode cuts off what permissive mode let through" \
+	"err 1:1 fatal=1" "$(query_line 1)"
+finish
 
 # --- a P_Key table change ------------------------------------------------------
 "$QPCTL" setpkeys 2 0xffff,0x8001,0x8002,0x0003 >/dev/null
