@@ -225,9 +225,16 @@ server=$!
 sleep 1
 as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe1 -g 0 -n 100000000 10.98.0.1 >"$work/client" 2>&1 &
 client=$!
-sleep 3
-expect_eq "pingpong is running under the allowing policy" "running running" \
-	"$(kill -0 $server 2>/dev/null && echo running) $(kill -0 $client 2>/dev/null && echo running)"
+# Running means both QPs reached RTS (slow kernels take their time).
+rts_qps() { rdma resource show qp 2>/dev/null | grep -c 'type RC state RTS'; }
+for i in $(seq 1 600); do
+	[ "$(rts_qps)" -ge 2 ] && break
+	kill -0 $server 2>/dev/null && kill -0 $client 2>/dev/null || break
+	sleep 0.1
+done
+sleep 1
+expect_eq "pingpong is running under the allowing policy" "2 running running" \
+	"$(rts_qps) $(kill -0 $server 2>/dev/null && echo running) $(kill -0 $client 2>/dev/null && echo running)"
 load -- "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
 start=$(date +%s%N)
 # Both ends fail on their next completion.
