@@ -250,7 +250,12 @@ server_rc=$?
 echo "# pingpong ended ${elapsed} ms after the load returned; client: $(tail -n 1 "$work/client"); server: $(tail -n 1 "$work/server")"
 expect_eq "the session breaks: both ends exit with an error" "1 1" \
 	"$([ $client_rc != 0 ] && [ $client_rc != 124 ] && echo 1) $([ $server_rc != 0 ] && [ $server_rc != 124 ] && echo 1)"
-expect_eq "within one second of the load" yes "$([ "$elapsed" -le 1000 ] && echo yes || echo "no ($elapsed ms)")"
+# One second on the stock kernel; the debug kernel (KASAN, lockdep, kmemleak
+# under TCG) runs everything several times slower: five there.
+limit=1000
+[ -e /sys/kernel/debug/kmemleak ] && limit=5000
+expect_eq "within $limit ms of the load" yes \
+	"$([ "$elapsed" -le $limit ] && echo yes || echo "no ($elapsed ms)")"
 expect_eq "stats: both QPs revoked" 2 "$(revoked)"
 
 rmmod ibguard_ib ibguard
