@@ -7,6 +7,13 @@
 #include <linux/module.h>
 #include "ibguard.h"
 
+/* Every reported decision goes to the events and to the audit trail. */
+static void report(const struct ibguard_decision *d)
+{
+	ibguard_audit_decision(d);
+	ibguard_event_decision(d);
+}
+
 /*
  * Completes d (class, operation and object already set) from rule and p.
  * Returns true when the caller must deny the operation.
@@ -16,6 +23,7 @@ bool ibguard_conclude(const struct ibguard_policy *p,
 		      struct ibguard_decision *d)
 {
 	ibguard_stats_count(d->cls, IBGUARD_CHECKED);
+	d->generation = p->generation;
 	if (rule) {
 		ibguard_policy_count_hit(p, rule->index);
 		d->rule = rule->index;
@@ -30,14 +38,14 @@ bool ibguard_conclude(const struct ibguard_policy *p,
 	if (d->verdict == IBGUARD_VERDICT_ALLOW) {
 		ibguard_stats_count(d->cls, IBGUARD_ALLOWED);
 		if (d->logged)
-			ibguard_event_decision(d);
+			report(d);
 		return false;
 	}
 
 	d->permissive = ibguard_mode() == IBGUARD_MODE_PERMISSIVE;
 	ibguard_stats_count(d->cls, d->permissive ? IBGUARD_WOULD_DENY :
 						    IBGUARD_DENIED);
-	ibguard_event_decision(d);
+	report(d);
 	return !d->permissive;
 }
 EXPORT_SYMBOL_GPL(ibguard_conclude);
@@ -55,6 +63,7 @@ bool ibguard_revalidate(const struct ibguard_policy *p,
 			const struct ibguard_rule *rule, bool unresolvable,
 			struct ibguard_decision *d)
 {
+	d->generation = p->generation;
 	if (unresolvable) {
 		d->rule = -1;
 		d->verdict = IBGUARD_VERDICT_DENY;
@@ -75,6 +84,6 @@ void ibguard_revoked(struct ibguard_decision *d)
 {
 	d->revoked = true;
 	ibguard_stats_count(d->cls, IBGUARD_REVOKED);
-	ibguard_event_decision(d);
+	report(d);
 }
 EXPORT_SYMBOL_GPL(ibguard_revoked);

@@ -25,6 +25,7 @@
 struct event_record {
 	struct ibguard_decision d;	/* file is cleared: not kept */
 	u32 pid, uid, gid;
+	struct ibguard_subject_ids ids;
 	char comm[TASK_COMM_LEN];
 	u32 dev;
 	u64 ino;
@@ -42,11 +43,16 @@ static DEFINE_RATELIMIT_STATE(event_rs, HZ, 200);
 static void events_work_fn(struct work_struct *work);
 static DECLARE_WORK(events_work, events_work_fn);
 
-static const char *const class_names[] = {
-	[IBGUARD_CLASS_PKEY] = "pkey",
-	[IBGUARD_CLASS_ENDPORT] = "endport",
-	[IBGUARD_CLASS_MAP] = "map",
-};
+const char *ibguard_class_name(u8 cls)
+{
+	static const char *const names[] = {
+		[IBGUARD_CLASS_PKEY] = "pkey",
+		[IBGUARD_CLASS_ENDPORT] = "endport",
+		[IBGUARD_CLASS_MAP] = "map",
+	};
+
+	return cls < ARRAY_SIZE(names) ? names[cls] : "?";
+}
 
 static void fill_record(struct event_record *rec,
 			const struct ibguard_decision *d)
@@ -61,6 +67,7 @@ static void fill_record(struct event_record *rec,
 	strscpy(rec->device, d->device ?: "", sizeof(rec->device));
 	rec->uid = from_kuid(&init_user_ns, cred->euid);
 	rec->gid = from_kgid(&init_user_ns, cred->egid);
+	ibguard_subject_ids(d->who, &rec->ids);
 	if (d->who) {
 		/* A revocation: the task that set the object up. */
 		rec->pid = d->who->pid;
@@ -126,6 +133,14 @@ static int put_decision(struct sk_buff *msg, const struct event_record *rec)
 	    nla_put_string(msg, IBGUARD_EVENT_COMM, rec->comm) ||
 	    nla_put_u32(msg, IBGUARD_EVENT_UID, rec->uid) ||
 	    nla_put_u32(msg, IBGUARD_EVENT_GID, rec->gid) ||
+	    nla_put_u64_64bit(msg, IBGUARD_EVENT_CGROUP, rec->ids.cgroup_id,
+			      IBGUARD_EVENT_PAD) ||
+	    (rec->ids.exe_ino &&
+	     (nla_put_u32(msg, IBGUARD_EVENT_EXE_DEV, rec->ids.exe_dev) ||
+	      nla_put_u64_64bit(msg, IBGUARD_EVENT_EXE_INO, rec->ids.exe_ino,
+				IBGUARD_EVENT_PAD))) ||
+	    nla_put_u64_64bit(msg, IBGUARD_EVENT_GENERATION, d->generation,
+			      IBGUARD_EVENT_PAD) ||
 	    nla_put_string(msg, IBGUARD_EVENT_OPERATION, d->operation) ||
 	    nla_put_u64_64bit(msg, IBGUARD_EVENT_DROPPED,
 			      atomic64_read(&dropped), IBGUARD_EVENT_PAD))
@@ -198,7 +213,7 @@ static void log_decision(const struct event_record *rec)
 		snprintf(rule, sizeof(rule), "rule %d", d->rule + 1);
 	if (d->cls == IBGUARD_CLASS_MAP)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u dev=%u:%u ino=%llu prot=%s%s%s%s path=%s\n",
-				      what, class_names[d->cls], d->operation,
+				      what, ibguard_class_name(d->cls), d->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
 				      rec->gid, MAJOR(rec->dev), MINOR(rec->dev),
 				      rec->ino,
@@ -209,19 +224,19 @@ static void log_decision(const struct event_record *rec)
 				      rec->path[0] ? rec->path : "?");
 	else if (d->cls == IBGUARD_CLASS_PKEY && d->revoked)
 		pr_notice_ratelimited("%s %s %s by %s: qp=%u pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
-				      what, class_names[d->cls], d->operation,
+				      what, ibguard_class_name(d->cls), d->operation,
 				      rule, d->qp_num, rec->pid, rec->comm,
 				      rec->uid, rec->gid, rec->device, d->port,
 				      d->pkey, d->subnet);
 	else if (d->cls == IBGUARD_CLASS_PKEY)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
-				      what, class_names[d->cls], d->operation,
+				      what, ibguard_class_name(d->cls), d->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
 				      rec->gid, rec->device, d->port, d->pkey,
 				      d->subnet);
 	else
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u\n",
-				      what, class_names[d->cls], d->operation,
+				      what, ibguard_class_name(d->cls), d->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
 				      rec->gid, rec->device, d->port);
 }

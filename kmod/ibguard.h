@@ -77,7 +77,15 @@ struct ibguard_identity {
 	u64 exe_ino;		/* 0: no executable (kernel thread) */
 	bool kthread;
 	u32 pid;
+	u32 auid;		/* audit login uid */
 	char comm[16];
+};
+
+/* What a report says of a subject beyond its credentials. */
+struct ibguard_subject_ids {
+	u64 cgroup_id;		/* cgroup v2; 0: none */
+	u32 exe_dev;		/* kernel encoding */
+	u64 exe_ino;		/* 0: no executable */
 };
 
 /*
@@ -88,6 +96,8 @@ bool ibguard_subjects_match(const struct ibguard_rule *rule,
 			    const struct ibguard_identity *who);
 void ibguard_identity_get(struct ibguard_identity *who);
 void ibguard_identity_put(struct ibguard_identity *who);
+void ibguard_subject_ids(const struct ibguard_identity *who,
+			 struct ibguard_subject_ids *ids);
 
 #include "index.h"
 
@@ -194,6 +204,7 @@ struct ibguard_decision {
 	bool permissive;
 	bool logged;		/* decided by a "log" rule */
 	s32 rule;		/* -1: the class default */
+	u64 generation;		/* of the deciding policy */
 	const char *operation;
 	/* map */
 	const struct file *file;
@@ -213,8 +224,18 @@ struct ibguard_decision {
 int ibguard_events_init(void);
 void ibguard_events_exit(void);
 void ibguard_event_decision(const struct ibguard_decision *decision);
+const char *ibguard_class_name(u8 cls);
 void ibguard_event_policy(enum ibguard_event_type type, u64 generation, u8 mode);
 u64 ibguard_events_dropped(void);
+
+/* audit.c */
+void ibguard_audit_decision(const struct ibguard_decision *d);
+void ibguard_audit_policy_load(const struct ibguard_policy *p,
+			       enum ibguard_mode mode, bool revoke);
+void ibguard_audit_mode(enum ibguard_mode old_mode, enum ibguard_mode mode,
+			u64 generation);
+void ibguard_audit_lock(enum ibguard_mode mode, u64 generation);
+u64 ibguard_audit_dropped(void);
 
 /* netlink.c */
 int ibguard_netlink_init(void);

@@ -65,17 +65,17 @@ int ibguard_mode_allowed(enum ibguard_mode mode, struct netlink_ext_ack *extack)
 /* Called with ibguard_lock held. */
 int ibguard_set_mode(enum ibguard_mode mode, struct netlink_ext_ack *extack)
 {
+	enum ibguard_mode old_mode = ibguard_mode();
 	int err;
 
 	lockdep_assert_held(&ibguard_lock);
-	if (mode == ibguard_mode())
+	if (mode == old_mode)
 		return 0;
 	err = ibguard_mode_allowed(mode, extack);
 	if (err)
 		return err;
 	WRITE_ONCE(current_mode, mode);
-	pr_info("mode set to %s\n",
-		mode == IBGUARD_MODE_ENFORCING ? "enforcing" : "permissive");
+	ibguard_audit_mode(old_mode, mode, ibguard_generation());
 	ibguard_event_policy(IBGUARD_EVENT_MODE_CHANGED, ibguard_generation(),
 			     mode);
 	return 0;
@@ -126,7 +126,7 @@ int ibguard_lock_enforcement(struct netlink_ext_ack *extack)
 	if (ib_hooks)
 		__module_get(ib_hooks->owner);
 	WRITE_ONCE(locked, true);
-	pr_notice("locked: rmmod, permissive mode and flush are refused until reboot\n");
+	ibguard_audit_lock(ibguard_mode(), ibguard_generation());
 	return 0;
 }
 
@@ -253,10 +253,6 @@ int ibguard_policy_install(struct ibguard_policy *p,
 		detach_ib();
 	synchronize_rcu();
 	ibguard_policy_free(old);
-	pr_info("policy %llu loaded: %u pkey, %u endport, %u map rules\n",
-		p->generation, p->class_rules[IBGUARD_CLASS_PKEY],
-		p->class_rules[IBGUARD_CLASS_ENDPORT],
-		p->class_rules[IBGUARD_CLASS_MAP]);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ static const struct nla_policy ibguard_nl_policy[IBGUARD_ATTR_MAX + 1] = {
 	[IBGUARD_ATTR_STAGING_MEMORY] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_CLASS_STATS] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_EVENTS_DROPPED] = { .type = NLA_REJECT },
+	[IBGUARD_ATTR_AUDIT_DROPPED] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_HOOKS] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_EVENT] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_RULE_STATS] = { .type = NLA_FLAG },
@@ -88,6 +89,8 @@ static int fill_status(struct sk_buff *msg)
 			      ibguard_staging_memory(), IBGUARD_ATTR_PAD) ||
 	    nla_put_u64_64bit(msg, IBGUARD_ATTR_EVENTS_DROPPED,
 			      ibguard_events_dropped(), IBGUARD_ATTR_PAD) ||
+	    nla_put_u64_64bit(msg, IBGUARD_ATTR_AUDIT_DROPPED,
+			      ibguard_audit_dropped(), IBGUARD_ATTR_PAD) ||
 	    nla_put_u32(msg, IBGUARD_ATTR_HOOKS, ibguard_hooks_attached()) ||
 	    nla_put_u32(msg, IBGUARD_ATTR_AVAILABLE, ibguard_classes_available()) ||
 	    nla_put_u8(msg, IBGUARD_ATTR_LOCKED, ibguard_locked()))
@@ -301,6 +304,7 @@ static int ibguard_nl_policy_commit(struct sk_buff *skb, struct genl_info *info)
 		ibguard_policy_free(p);
 		goto out;
 	}
+	ibguard_audit_policy_load(p, set_mode ? mode : ibguard_mode(), revoke);
 	/* Checked above: cannot fail. */
 	if (set_mode)
 		WARN_ON_ONCE(ibguard_set_mode(mode, info->extack));
@@ -435,6 +439,8 @@ static int put_class_stats(struct sk_buff *skb, const struct ibguard_policy *p)
 	}
 	return nla_put_u64_64bit(skb, IBGUARD_ATTR_EVENTS_DROPPED,
 				 ibguard_events_dropped(), IBGUARD_ATTR_PAD) ||
+	       nla_put_u64_64bit(skb, IBGUARD_ATTR_AUDIT_DROPPED,
+				 ibguard_audit_dropped(), IBGUARD_ATTR_PAD) ||
 	       nla_put_u64_64bit(skb, IBGUARD_ATTR_GENERATION,
 				 p ? p->generation : 0, IBGUARD_ATTR_PAD) ?
 	       -EMSGSIZE : 0;

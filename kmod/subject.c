@@ -4,6 +4,7 @@
  * rule speaks of? Called from hook handlers with preemption disabled, under
  * rcu_read_lock(): matching neither sleeps nor takes references.
  */
+#include <linux/audit.h>
 #include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
@@ -127,6 +128,7 @@ void ibguard_identity_get(struct ibguard_identity *who)
 	who->cred = get_current_cred();
 	who->kthread = current->flags & PF_KTHREAD;
 	who->pid = task_tgid_nr(current);
+	who->auid = from_kuid(&init_user_ns, audit_get_loginuid(current));
 	get_task_comm(who->comm, current);
 	rcu_read_lock();
 	cgrp = task_dfl_cgroup(current);
@@ -152,3 +154,30 @@ void ibguard_identity_put(struct ibguard_identity *who)
 	memset(who, 0, sizeof(*who));
 }
 EXPORT_SYMBOL_GPL(ibguard_identity_put);
+
+/* For reports: the numbers a cgroup or exe subject is matched against. */
+void ibguard_subject_ids(const struct ibguard_identity *who,
+			 struct ibguard_subject_ids *ids)
+{
+	struct mm_struct *mm = current->mm;
+	struct file *exe;
+
+	memset(ids, 0, sizeof(*ids));
+	if (who) {
+		ids->cgroup_id = who->cgrp ? cgroup_id(who->cgrp) : 0;
+		ids->exe_dev = who->exe_dev;
+		ids->exe_ino = who->exe_ino;
+		return;
+	}
+	rcu_read_lock();
+	ids->cgroup_id = cgroup_id(task_dfl_cgroup(current));
+	exe = mm && !(current->flags & PF_KTHREAD) ?
+	      rcu_dereference(mm->exe_file) : NULL;
+	if (exe) {
+		const struct inode *inode = file_inode(exe);
+
+		ids->exe_dev = inode->i_sb->s_dev;
+		ids->exe_ino = inode->i_ino;
+	}
+	rcu_read_unlock();
+}

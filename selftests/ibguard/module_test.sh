@@ -28,7 +28,8 @@ policy memory:     0 bytes
 staging memory:    0 bytes
 classes available: map
 hooks attached:    none
-events dropped:    0" "$out"
+events dropped:    0
+audit dropped:     0" "$out"
 
 out=$($IBGUARDCTL status -j 2>&1)
 expect_eq "status json" '{
@@ -45,7 +46,8 @@ expect_eq "status json" '{
     "map"
   ],
   "hooks": [],
-  "events_dropped": 0
+  "events_dropped": 0,
+  "audit_dropped": 0
 }' "$out"
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $IBGUARDCTL status 2>&1)

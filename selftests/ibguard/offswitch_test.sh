@@ -90,7 +90,7 @@ expect_eq "lock" "ibguard locked until reboot: rmmod, permissive mode and flush 
 	"$($IBGUARDCTL lock)"
 expect_eq "status: locked" true "$($IBGUARDCTL status -j | jq .locked)"
 expect_eq "the kernel log says so" 1 \
-	"$(dmesg | grep -c 'ibguard: locked: rmmod, permissive mode and flush are refused until reboot')"
+	"$(dmesg | grep -Ec 'ibguard: locked by pid [0-9]+ \(ibguardctl, auid [0-9]+\): rmmod, permissive mode and flush are refused until reboot$')"
 gen=$($IBGUARDCTL status -j | jq .generation)
 expect_status "rmmod ibguard_ib is refused" 1 rmmod ibguard_ib
 expect_status "rmmod ibguard is refused" 1 rmmod ibguard

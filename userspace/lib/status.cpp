@@ -40,6 +40,8 @@ Status Status::from_reply(const nlmsghdr& reply) {
   status.available = attrs.u32(IBGUARD_ATTR_AVAILABLE);
   status.locked = attrs.has(IBGUARD_ATTR_LOCKED) && attrs.u8(IBGUARD_ATTR_LOCKED) != 0;
   status.events_dropped = attrs.u64(IBGUARD_ATTR_EVENTS_DROPPED);
+  if (attrs.has(IBGUARD_ATTR_AUDIT_DROPPED))
+    status.audit_dropped = attrs.u64(IBGUARD_ATTR_AUDIT_DROPPED);
   return status;
 }
 
@@ -65,11 +67,13 @@ std::string Status::to_text() const {
       "staging memory:    {} bytes\n"
       "classes available: {}\n"
       "hooks attached:    {}\n"
-      "events dropped:    {}\n",
+      "events dropped:    {}\n"
+      "audit dropped:     {}\n",
       module_version, protocol_version, to_string(mode),
       locked ? "yes (until reboot: no rmmod, permissive mode or flush)" : "no", generation, rules,
       memory, staging_memory, fmt::format("{}", fmt::join(available_list, " ")),
-      classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), events_dropped);
+      classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), events_dropped,
+      audit_dropped);
 }
 
 nlohmann::ordered_json Status::to_json() const {
@@ -86,6 +90,7 @@ nlohmann::ordered_json Status::to_json() const {
       {"available", available_classes()},
       {"hooks", attached_classes()},
       {"events_dropped", events_dropped},
+      {"audit_dropped", audit_dropped},
   };
 }
 

@@ -30,6 +30,7 @@ struct Status {
   std::uint32_t available = 0;       // bit per class the module can enforce
   bool locked = false;               // ibguardctl lock: until reboot
   std::uint64_t events_dropped = 0;
+  std::uint64_t audit_dropped = 0;  // audit records rate-limited or not allocated
 
   static Status from_reply(const nlmsghdr& reply);
 

@@ -21,6 +21,7 @@ nl::Message status_reply(std::uint8_t mode, bool with_generation = true, bool lo
   msg.put_u32(IBGUARD_ATTR_HOOKS, 1u << IBGUARD_CLASS_MAP);
   msg.put_u32(IBGUARD_ATTR_AVAILABLE, (1u << IBGUARD_CLASS_MAP) | (1u << IBGUARD_CLASS_PKEY));
   msg.put_u64(IBGUARD_ATTR_EVENTS_DROPPED, 7);
+  msg.put_u64(IBGUARD_ATTR_AUDIT_DROPPED, 2);
   msg.put_u8(IBGUARD_ATTR_LOCKED, locked);
   return msg;
 }
@@ -38,6 +39,7 @@ TEST(Status, ParsesEveryField) {
   EXPECT_EQ(status.attached_classes(), std::vector<std::string>{"map"});
   EXPECT_EQ(status.available_classes(), (std::vector<std::string>{"pkey", "map"}));
   EXPECT_EQ(status.events_dropped, 7u);
+  EXPECT_EQ(status.audit_dropped, 2u);
   EXPECT_FALSE(status.locked);
 }
 
@@ -64,7 +66,8 @@ TEST(Status, TextOutput) {
             "staging memory:    0 bytes\n"
             "classes available: pkey map\n"
             "hooks attached:    map\n"
-            "events dropped:    7\n");
+            "events dropped:    7\n"
+            "audit dropped:     2\n");
 }
 
 TEST(Status, JsonOutputHasSchemaVersionFirst) {
@@ -73,7 +76,7 @@ TEST(Status, JsonOutputHasSchemaVersionFirst) {
       Status::from_reply(*msg.header()).to_json().dump(),
       R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
       R"("mode":"enforcing","locked":false,"generation":42,"rules":3,"memory":4096,"staging_memory":0,)"
-      R"("available":["pkey","map"],"hooks":["map"],"events_dropped":7})");
+      R"("available":["pkey","map"],"hooks":["map"],"events_dropped":7,"audit_dropped":2})");
 }
 
 TEST(Status, RejectsUnknownMode) {

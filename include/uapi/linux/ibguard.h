@@ -137,6 +137,7 @@ enum ibguard_attr {
 	IBGUARD_ATTR_AVAILABLE,		/* u32: bit per class that can be enforced */
 	IBGUARD_ATTR_LOCKED,		/* u8: 1 once IBGUARD_CMD_LOCK succeeded */
 	IBGUARD_ATTR_NO_REVOKE,		/* flag in a COMMIT: live QPs keep going */
+	IBGUARD_ATTR_AUDIT_DROPPED,	/* u64: audit records not written */
 	__IBGUARD_ATTR_MAX,
 };
 
@@ -238,9 +239,22 @@ enum ibguard_event_attr {
 	IBGUARD_EVENT_DEVICE,		/* string: pkey and endport objects */
 	IBGUARD_EVENT_PORT,		/* u32 */
 	IBGUARD_EVENT_QP_NUM,		/* u32: the revoked QP */
+	IBGUARD_EVENT_CGROUP,		/* u64: the subject's cgroup v2 id */
+	IBGUARD_EVENT_EXE_DEV,		/* u32: its executable's filesystem */
+	IBGUARD_EVENT_EXE_INO,		/* u64: its executable; absent: none */
 	__IBGUARD_EVENT_ATTR_MAX,
 };
 
 #define IBGUARD_EVENT_ATTR_MAX (__IBGUARD_EVENT_ATTR_MAX - 1)
+
+/*
+ * Kernel audit record types. Decisions have a type of their own in the
+ * range the kernel gives to MAC modules (1400-1499), above the ones
+ * upstream modules use; policy loads and mode changes use the types SELinux
+ * uses for the same facts, with lsm=ibguard.
+ */
+#define IBGUARD_AUDIT_DECISION		1490
+#define IBGUARD_AUDIT_POLICY_LOAD	1403	/* AUDIT_MAC_POLICY_LOAD */
+#define IBGUARD_AUDIT_STATUS		1404	/* AUDIT_MAC_STATUS */
 
 #endif /* _UAPI_LINUX_IBGUARD_H */
