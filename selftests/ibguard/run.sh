@@ -19,6 +19,7 @@ all_tests=(
 	mockhca_test.sh:none
 	ib_mock_test.sh:none
 	revoke_test.sh:none
+	audit_test.sh:none
 	load_order_test.sh:none
 	bpf_comparator_test.sh:none
 	priv_test.sh:none

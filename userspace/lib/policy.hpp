@@ -136,4 +136,15 @@ CompileResult compile(std::string_view text, const std::string& file_name,
 // (ExitCode::invalid_input) when the file cannot be read.
 CompileResult compile_file(const std::string& path, const Resolver& resolver);
 
+// Single values written as in a policy file ("0x8001", "fe80::",
+// "read,exec"), for command-line options. Each returns nullopt and sets error
+// to the parser's message when the text is not valid.
+std::optional<std::uint16_t> parse_pkey(std::string_view text, std::string& error);
+std::optional<std::uint64_t> parse_subnet(std::string_view text, std::string& error);
+std::optional<std::uint32_t> parse_prot(std::string_view text, std::string& error);
+
+// A path or name as a policy file must write it: double-quoted, with \" and
+// \\ escaped, when it holds a blank, a '#' or a quote.
+std::string quote_word(std::string_view word);
+
 }  // namespace ibguard::policy

@@ -796,4 +796,49 @@ CompileResult compile_file(const std::string& path, const Resolver& resolver) {
   return compile(text, path, resolver);
 }
 
+namespace {
+
+// Runs one of the token parsers on a lone value (a command-line option).
+template <typename Parse>
+auto parse_value(std::string_view text, std::string& error, Parse parse)
+    -> std::optional<decltype(parse(std::declval<const Token&>()))> {
+  Token token;
+  token.text = std::string(text);
+  token.column = 1;
+  token.length = static_cast<unsigned>(text.size());
+  try {
+    return parse(token);
+  } catch (const LineError& e) {
+    error = e.message;
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<std::uint16_t> parse_pkey(std::string_view text, std::string& error) {
+  return parse_value(text, error, [](const Token& token) {
+    return static_cast<std::uint16_t>(parse_number(token, 0, token.text, pkey_kind));
+  });
+}
+
+std::optional<std::uint64_t> parse_subnet(std::string_view text, std::string& error) {
+  return parse_value(text, error, [](const Token& token) { return parse_subnet(token); });
+}
+
+std::optional<std::uint32_t> parse_prot(std::string_view text, std::string& error) {
+  return parse_value(text, error, [](const Token& token) { return parse_prot(token); });
+}
+
+std::string quote_word(std::string_view word) {
+  const bool plain = !word.empty() && word.find_first_of(" \t\"#\\") == std::string_view::npos;
+  if (plain) return std::string(word);
+  std::string out = "\"";
+  for (char c : word) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '"';
+}
+
 }  // namespace ibguard::policy

@@ -8,11 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "mountinfo.hpp"
 #include "policy.hpp"
 
 namespace ibguard::policy {
@@ -40,42 +39,6 @@ int lookup_entry(Lookup lookup, const std::string& name, Entry& entry, bool& fou
     }
     return err;
   }
-}
-
-// Undoes the octal escapes (\040 for a space, ...) of /proc/self/mountinfo.
-std::string unescape_mount_path(const std::string& field) {
-  std::string out;
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '7' &&
-        field[i + 2] >= '0' && field[i + 2] <= '7' && field[i + 3] >= '0' && field[i + 3] <= '7') {
-      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                               (field[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
-// The mount point of the first cgroup2 filesystem, or "" when none.
-std::string cgroup2_mount_point() {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    const std::size_t separator = line.find(" - ");
-    if (separator == std::string::npos) continue;
-    std::istringstream tail(line.substr(separator + 3));
-    std::string fstype;
-    tail >> fstype;
-    if (fstype != "cgroup2") continue;
-    std::istringstream head(line.substr(0, separator));
-    std::string id, parent, devno, root, mount_point;
-    if (head >> id >> parent >> devno >> root >> mount_point) {
-      return unescape_mount_path(mount_point);
-    }
-  }
-  return {};
 }
 
 // True when `path` has a "." or ".." component (which could leave the

@@ -182,6 +182,8 @@ void parse_stats_message(const nlmsghdr& msg, Stats& stats) {
   }
   stats.generation = attrs.u64(IBGUARD_ATTR_GENERATION);
   stats.events_dropped = attrs.u64(IBGUARD_ATTR_EVENTS_DROPPED);
+  if (attrs.has(IBGUARD_ATTR_AUDIT_DROPPED))
+    stats.audit_dropped = attrs.u64(IBGUARD_ATTR_AUDIT_DROPPED);
   nl::for_each_attr(msg, [&](const nlattr& attr) {
     if (mnl_attr_get_type(&attr) != IBGUARD_ATTR_CLASS_STATS) return;
     auto c = nl::Attributes::of_nest(attr, IBGUARD_STATS_MAX);
@@ -208,6 +210,7 @@ Stats Stats::minus(const Stats& earlier) const {
     delta.classes[i].revoked -= earlier.classes[i].revoked;
   }
   delta.events_dropped -= earlier.events_dropped;
+  delta.audit_dropped -= earlier.audit_dropped;
   return delta;
 }
 
@@ -221,7 +224,8 @@ std::string Stats::to_text(bool with_rules) const {
                         policy::to_string(static_cast<Class>(i)), c.checked, c.allowed, c.denied,
                         c.would_deny, c.revoked, c.rules, policy::to_string(c.default_verdict));
   }
-  text += fmt::format("events dropped: {}\n", events_dropped);
+  text +=
+      fmt::format("events dropped: {}, audit records dropped: {}\n", events_dropped, audit_dropped);
   if (with_rules) {
     text += fmt::format("{:>6} {:>12}  {}\n", "rule", "hits", "source");
     for (const auto& rule : rules)
@@ -233,7 +237,8 @@ std::string Stats::to_text(bool with_rules) const {
 nlohmann::ordered_json Stats::to_json(bool with_rules) const {
   nlohmann::ordered_json doc = {{"schema_version", json_schema_version},
                                 {"generation", generation},
-                                {"events_dropped", events_dropped}};
+                                {"events_dropped", events_dropped},
+                                {"audit_dropped", audit_dropped}};
   nlohmann::ordered_json classes_json;
   for (std::size_t i = 0; i < policy::class_count; ++i) {
     const auto& c = classes[i];
@@ -283,6 +288,9 @@ Event Event::from_message(const nlmsghdr& msg) {
   if (a.has(IBGUARD_EVENT_PKEY)) ev.pkey = a.u16(IBGUARD_EVENT_PKEY);
   if (a.has(IBGUARD_EVENT_SUBNET)) ev.subnet = a.u64(IBGUARD_EVENT_SUBNET);
   if (a.has(IBGUARD_EVENT_QP_NUM)) ev.qp_num = a.u32(IBGUARD_EVENT_QP_NUM);
+  if (a.has(IBGUARD_EVENT_CGROUP)) ev.cgroup = a.u64(IBGUARD_EVENT_CGROUP);
+  if (a.has(IBGUARD_EVENT_EXE_INO))
+    ev.exe = std::pair{a.u32(IBGUARD_EVENT_EXE_DEV), a.u64(IBGUARD_EVENT_EXE_INO)};
   return ev;
 }
 
@@ -304,6 +312,8 @@ std::string_view type_name(std::uint8_t type) {
   return "unknown";
 }
 
+}  // namespace
+
 // As sysfs shows the upper half of gids/0: fe80:0000:0000:0000.
 std::string subnet_string(std::uint64_t subnet) {
   return fmt::format("{:04x}:{:04x}:{:04x}:{:04x}", (subnet >> 48) & 0xffff,
@@ -314,8 +324,6 @@ std::string dev_string(std::uint32_t dev) {
   return fmt::format("{}:{}", dev >> IBGUARD_DEV_MINOR_BITS,
                      dev & ((1u << IBGUARD_DEV_MINOR_BITS) - 1));
 }
-
-}  // namespace
 
 std::string Event::to_text() const {
   std::string text;
@@ -367,6 +375,12 @@ nlohmann::ordered_json Event::to_json() const {
   if (pkey) doc["pkey"] = fmt::format("{:#06x}", *pkey);
   if (subnet) doc["subnet"] = subnet_string(*subnet);
   if (qp_num) doc["qp"] = *qp_num;
+  if (cgroup) {
+    // A decision: who made it, as cgroup and exe subjects match.
+    doc["cgroup"] = *cgroup;
+    doc["exe_dev"] = exe ? nlohmann::ordered_json(dev_string(exe->first)) : nullptr;
+    doc["exe_ino"] = exe ? nlohmann::ordered_json(exe->second) : nullptr;
+  }
   if (generation) doc["generation"] = *generation;
   if (mode) doc["mode"] = to_string(*mode);
   doc["dropped"] = dropped;

@@ -56,6 +56,7 @@ struct ClassStats {
 struct Stats {
   std::uint64_t generation = 0;
   std::uint64_t events_dropped = 0;
+  std::uint64_t audit_dropped = 0;
   std::array<ClassStats, policy::class_count> classes{};
   std::vector<LoadedRule> rules;  // with hits, when asked for
 
@@ -85,6 +86,8 @@ struct Event {
   std::optional<std::uint16_t> pkey;
   std::optional<std::uint64_t> subnet;
   std::optional<std::uint32_t> qp_num;  // a revoked QP
+  std::optional<std::uint64_t> cgroup;  // decisions: the subject's cgroup v2 id
+  std::optional<std::pair<std::uint32_t, std::uint64_t>> exe;  // its executable (dev, ino)
 
   static Event from_message(const nlmsghdr& msg);
   std::string to_text() const;
@@ -96,5 +99,9 @@ void parse_policy_message(const nlmsghdr& msg, LoadedPolicy& policy);
 void parse_stats_message(const nlmsghdr& msg, Stats& stats);
 
 std::string prot_string(std::uint32_t prot);
+// fe80:0000:0000:0000, as sysfs shows the upper half of gids/0.
+std::string subnet_string(std::uint64_t subnet);
+// "major:minor" of a kernel-encoded device number.
+std::string dev_string(std::uint32_t dev);
 
 }  // namespace ibguard

@@ -1,6 +1,10 @@
 // ibguardctl: load ibguard policies and read the module's state.
 #include <fmt/format.h>
+#include <grp.h>
 #include <linux/ibguard.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +16,7 @@
 
 #include "client.hpp"
 #include "error.hpp"
+#include "explain.hpp"
 #include "monitor.hpp"
 #include "policy.hpp"
 
@@ -187,6 +192,217 @@ int run_monitor(bool json, unsigned count) {
   return 0;
 }
 
+// What `explain` is asked: a hypothetical request (class given) or, without
+// one, the reports on standard input.
+struct ExplainOptions {
+  std::string policy_file;  // empty: the active policy
+  std::string cls, path, prot, pkey, subnet = "fe80::", device, operation;
+  unsigned port = 0;
+  bool shared = false, kernel = false, json = false;
+  std::string uid, gid, groups, cgroup, exe;
+};
+
+std::uint32_t id_option(const std::string& text, bool group,
+                        const ibguard::policy::Resolver& names) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    try {
+      return static_cast<std::uint32_t>(std::stoul(text));
+    } catch (const std::exception&) {
+      throw Error(ExitCode::usage, fmt::format("invalid {} '{}'", group ? "gid" : "uid", text));
+    }
+  }
+  std::string error;
+  auto id = group ? names.group(text, error) : names.user(text, error);
+  if (!id) throw Error(ExitCode::invalid_input, error);
+  return *id;
+}
+
+template <typename T>
+T checked(std::optional<T> value, const std::string& option, const std::string& error) {
+  if (!value) throw Error(ExitCode::usage, fmt::format("{}: {}", option, error));
+  return *value;
+}
+
+// The task of a hypothetical request: its uid, its group and groups (by
+// default those the group database gives the uid's user), cgroup and
+// executable when named.
+ibguard::explain::Subject explain_subject(const ExplainOptions& opt,
+                                          const ibguard::explain::Environment& env) {
+  ibguard::explain::Subject who;
+  if (opt.kernel) {
+    who.kernel = true;
+    who.exe.reset();
+    return who;
+  }
+  if (opt.uid.empty()) throw Error(ExitCode::usage, "explain: give --uid (or --kernel)");
+  const auto& names = env.resolver();
+  who.uid = id_option(opt.uid, false, names);
+  const passwd* user = ::getpwuid(who.uid);
+  if (!opt.gid.empty())
+    who.gid = id_option(opt.gid, true, names);
+  else if (user)
+    who.gid = user->pw_gid;
+  else
+    throw Error(ExitCode::usage, fmt::format("uid {} has no passwd entry: give --gid", who.uid));
+  if (!opt.groups.empty()) {
+    std::vector<std::uint32_t> groups;
+    std::size_t start = 0;
+    while (start <= opt.groups.size()) {
+      std::size_t comma = opt.groups.find(',', start);
+      if (comma == std::string::npos) comma = opt.groups.size();
+      groups.push_back(id_option(opt.groups.substr(start, comma - start), true, names));
+      start = comma + 1;
+    }
+    who.groups = groups;
+  } else if (user) {
+    int count = 64;
+    std::vector<gid_t> list(static_cast<std::size_t>(count));
+    if (::getgrouplist(user->pw_name, who.gid, list.data(), &count) < 0) {
+      list.resize(static_cast<std::size_t>(count));
+      ::getgrouplist(user->pw_name, who.gid, list.data(), &count);
+    }
+    list.resize(static_cast<std::size_t>(count));
+    who.groups = std::vector<std::uint32_t>(list.begin(), list.end());
+  }
+  std::string error;
+  if (!opt.cgroup.empty())
+    who.cgroup_chain = checked(env.cgroup_chain(opt.cgroup, error), "--cgroup", error);
+  if (!opt.exe.empty()) {
+    auto facts = checked(env.file_facts(opt.exe, error), "--exe", error);
+    who.exe = facts.key;
+  } else {
+    who.exe_known = false;
+  }
+  return who;
+}
+
+ibguard::explain::Request hypothetical_request(const ExplainOptions& opt,
+                                               const ibguard::explain::Environment& env) {
+  using ibguard::policy::Class;
+  ibguard::explain::Request request;
+  request.operation = opt.operation;
+  std::string error;
+  if (opt.cls == "map") {
+    if (opt.path.empty()) throw Error(ExitCode::usage, "explain --class map: give --path");
+    request.cls = Class::map;
+    request.map.path = opt.path;
+    ibguard::explain::complete_map_object(request.map, env);
+    if (!opt.prot.empty()) {
+      // "rx" as monitor shows it, or "read,exec" as a policy writes it.
+      const bool letters = opt.prot.find_first_not_of("rwx-") == std::string::npos;
+      std::string words = opt.prot;
+      if (letters) {
+        std::vector<std::string> parts;
+        for (char c : opt.prot)
+          if (c != '-') parts.push_back(c == 'r' ? "read" : c == 'w' ? "write" : "exec");
+        words = fmt::format("{}", fmt::join(parts, ","));
+      }
+      request.map.prot = checked(ibguard::policy::parse_prot(words, error), "--prot", error);
+    }
+    request.map.shared = opt.shared;
+  } else if (opt.cls == "pkey") {
+    if (opt.pkey.empty()) throw Error(ExitCode::usage, "explain --class pkey: give --pkey");
+    request.cls = Class::pkey;
+    request.pkey = checked(ibguard::policy::parse_pkey(opt.pkey, error), "--pkey", error);
+    request.subnet = checked(ibguard::policy::parse_subnet(opt.subnet, error), "--subnet", error);
+    request.device = opt.device;
+    request.port = opt.port;
+  } else {
+    if (opt.device.empty() || opt.port == 0)
+      throw Error(ExitCode::usage, "explain --class endport: give --device and --port");
+    request.cls = Class::endport;
+    request.device = opt.device;
+    request.port = opt.port;
+  }
+  request.subject = explain_subject(opt, env);
+  return request;
+}
+
+// Reports on standard input: monitor -j lines and audit records (ausearch
+// output as it is, other lines skipped).
+std::vector<ibguard::explain::Request> reported_requests(const ibguard::explain::Environment& env) {
+  std::vector<ibguard::explain::Request> requests;
+  std::string line;
+  unsigned number = 0;
+  while (std::getline(std::cin, line)) {
+    ++number;
+    const auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos) continue;
+    try {
+      if (line[start] == '{') {
+        const auto event = nlohmann::json::parse(line.substr(start));
+        if (event.value("type", "") == "policy-loaded" || event.value("type", "") == "mode-changed")
+          continue;
+        requests.push_back(ibguard::explain::request_from_json(event, env));
+      } else if (ibguard::explain::is_audit_decision(line)) {
+        requests.push_back(ibguard::explain::request_from_audit(line, env));
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ExitCode::invalid_input,
+                  fmt::format("standard input, line {}: {}", number, e.what()));
+    } catch (const Error& e) {
+      throw Error(ExitCode::invalid_input,
+                  fmt::format("standard input, line {}: {}", number, e.what()));
+    }
+  }
+  if (requests.empty())
+    throw Error(ExitCode::invalid_input,
+                "no ibguard decision on standard input (expected 'ibguardctl monitor -j' lines or "
+                "ausearch output with ibguard records)",
+                "to explain a request that was not reported, give --class and its options");
+  return requests;
+}
+
+int run_explain(const ExplainOptions& opt) {
+  ibguard::explain::SystemEnvironment env;
+  std::vector<ibguard::explain::Request> requests;
+  if (opt.cls.empty())
+    requests = reported_requests(env);
+  else
+    requests.push_back(hypothetical_request(opt, env));
+
+  ibguard::policy::Policy policy;
+  std::string name;
+  std::optional<std::uint64_t> generation;
+  if (!opt.policy_file.empty()) {
+    policy = compile_or_fail(opt.policy_file);
+    name = opt.policy_file;
+  } else {
+    ibguard::Client client;
+    auto active = client.policy();
+    if (!active.present)
+      throw Error(ExitCode::invalid_input, "no policy has been loaded: everything is allowed",
+                  "give --policy FILE to explain against a policy file");
+    auto result = ibguard::policy::compile(active.to_text(), "", env.resolver());
+    if (!result.ok())
+      throw Error(ExitCode::invalid_input,
+                  fmt::format("the active policy no longer resolves on this system: {}",
+                              result.errors.front().message),
+                  "give --policy FILE with the policy as it should be");
+    policy = std::move(result.policy);
+    generation = active.generation;
+    name = fmt::format("the active policy (generation {})", active.generation);
+  }
+
+  bool first = true;
+  for (const auto& request : requests) {
+    auto explanation = ibguard::explain::explain(policy, request);
+    if (generation && request.reported && request.reported->generation &&
+        *request.reported->generation != *generation)
+      explanation.notes.push_back(fmt::format("the {} comes from policy generation {}",
+                                              request.reported->source,
+                                              *request.reported->generation));
+    if (opt.json) {
+      std::cout << ibguard::explain::to_json(policy, name, request, explanation).dump() << '\n';
+    } else {
+      if (!first) std::cout << '\n';
+      std::cout << ibguard::explain::to_text(policy, name, request, explanation);
+    }
+    first = false;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -249,6 +465,34 @@ int main(int argc, char** argv) {
   monitor->add_flag("-j,--json", json, "Print one JSON object per line");
   monitor->add_option("-n,--count", count, "Exit after N events");
 
+  ExplainOptions explain_opt;
+  auto* explain = app.add_subcommand(
+      "explain",
+      "Tell which rule decides a request and what would flip it: the decisions on standard "
+      "input ('monitor -j' lines, ausearch output) or the request given by --class");
+  explain->add_option("--policy", explain_opt.policy_file,
+                      "Explain against this policy file (default: the active policy)");
+  explain->add_flag("-j,--json", explain_opt.json, "Print one JSON object per request");
+  explain->add_option("--class", explain_opt.cls, "Class of a hypothetical request")
+      ->check(CLI::IsMember({"pkey", "endport", "map"}));
+  explain->add_option("--path", explain_opt.path, "map: the file mapped");
+  explain->add_option("--prot", explain_opt.prot,
+                      "map: the protection asked for ('rx' or 'read,exec'; default none)");
+  explain->add_flag("--shared", explain_opt.shared, "map: a MAP_SHARED mapping");
+  explain->add_option("--pkey", explain_opt.pkey, "pkey: the P_Key (0x8001)");
+  explain->add_option("--subnet", explain_opt.subnet, "pkey: the subnet prefix (default fe80::)");
+  explain->add_option("--device", explain_opt.device, "pkey, endport: the RDMA device");
+  explain->add_option("--port", explain_opt.port, "pkey, endport: the port")
+      ->check(CLI::Range(1u, 255u));
+  explain->add_option("--uid", explain_opt.uid, "The task's effective uid (number or name)");
+  explain->add_option("--gid", explain_opt.gid,
+                      "Its effective gid (default: the user's primary group)");
+  explain->add_option("--groups", explain_opt.groups,
+                      "Its supplementary groups, comma-separated (default: the user's)");
+  explain->add_option("--cgroup", explain_opt.cgroup, "Its cgroup v2 path (/tenants/a)");
+  explain->add_option("--exe", explain_opt.exe, "Its executable");
+  explain->add_flag("--kernel", explain_opt.kernel, "A kernel thread asks");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -267,6 +511,7 @@ int main(int argc, char** argv) {
     if (flush->parsed()) return run_flush();
     if (lock->parsed()) return run_lock();
     if (monitor->parsed()) return run_monitor(json, count);
+    if (explain->parsed()) return run_explain(explain_opt);
   } catch (const Error& e) {
     std::cerr << "ibguardctl: " << e.what() << '\n';
     if (!e.hint().empty()) std::cerr << "Hint: " << e.hint() << '\n';

@@ -1,0 +1,146 @@
+// ibguardctl explain: which rule of a policy decides a request, and the
+// smallest change to the policy that would flip the verdict. A request is a
+// reported decision (a monitor event or an audit record) or a hypothetical
+// one built from command-line options. Matching follows the kernel's: per
+// class, the first rule in file order whose object and subjects match.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "policy.hpp"
+
+namespace ibguard::explain {
+
+struct FileKey {
+  std::uint32_t dev = 0;  // policy::kernel_dev() encoding
+  std::uint64_t ino = 0;
+  bool operator==(const FileKey&) const = default;
+};
+
+// What is known of the task. Unknown facts make rules that depend on them
+// undecidable, which the explanation says.
+struct Subject {
+  std::uint32_t uid = 0;                                   // effective, as rules match
+  std::uint32_t gid = 0;                                   // effective
+  std::optional<std::vector<std::uint32_t>> groups;        // supplementary
+  std::optional<std::vector<std::uint64_t>> cgroup_chain;  // its cgroup id, then the ancestors'
+  std::optional<std::uint64_t> cgroup_id;                  // as reported, when the chain is unknown
+  std::optional<FileKey> exe;                              // absent: see exe_known
+  bool exe_known = true;                                   // false: exe rules undecidable
+  bool kernel = false;                                     // a kernel thread
+};
+
+struct MapObject {
+  std::optional<std::string> path;
+  std::optional<FileKey> file;                                     // absent: only the path is known
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> chardev;  // major, minor
+  bool chardev_known = false;  // chardev is exact: absent means not a character device
+  std::optional<std::string> fstype;
+  std::optional<std::vector<FileKey>> ancestors;  // directories above it, same filesystem
+  std::uint32_t prot = 0;                         // policy::prot_*
+  bool shared = false;
+};
+
+// What the kernel said of a reported decision.
+struct Reported {
+  std::optional<std::uint32_t> rule;  // 1-based; absent: the class default
+  policy::Verdict verdict = policy::Verdict::deny;
+  bool permissive = false;
+  bool revoked = false;
+  std::optional<std::uint64_t> generation;
+  std::uint32_t pid = 0;
+  std::string comm;
+  std::string source;  // "audit record", "monitor event"
+};
+
+struct Request {
+  policy::Class cls = policy::Class::map;
+  std::string operation;  // "mmap", "mprotect", "modify_qp", ...; empty: hypothetical
+  Subject subject;
+  MapObject map;
+  std::uint16_t pkey = 0;
+  std::uint64_t subnet = 0;
+  std::string device;  // pkey, endport
+  std::uint32_t port = 0;
+  std::optional<Reported> reported;
+};
+
+// Filesystem and cgroup facts behind an interface, so that tests can supply
+// their own.
+class Environment {
+ public:
+  struct FileFacts {
+    FileKey key;
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> chardev;
+    std::string fstype;
+    std::vector<FileKey> ancestors;
+  };
+
+  virtual ~Environment() = default;
+  // Each returns nullopt and sets error to a short reason when it fails.
+  virtual std::optional<FileFacts> file_facts(const std::string& path,
+                                              std::string& error) const = 0;
+  virtual std::optional<std::string> fstype(std::uint32_t dev, std::string& error) const = 0;
+  // The chain of cgroup v2 ids from the cgroup (by id or by path as
+  // /proc/PID/cgroup shows it) up to the root.
+  virtual std::optional<std::vector<std::uint64_t>> cgroup_chain(std::uint64_t id,
+                                                                 std::string& error) const = 0;
+  virtual std::optional<std::vector<std::uint64_t>> cgroup_chain(const std::string& path,
+                                                                 std::string& error) const = 0;
+  virtual const policy::Resolver& resolver() const = 0;
+};
+
+// This system: stat(2), /proc/self/mountinfo, the cgroup2 mount.
+class SystemEnvironment : public Environment {
+ public:
+  std::optional<FileFacts> file_facts(const std::string& path, std::string& error) const override;
+  std::optional<std::string> fstype(std::uint32_t dev, std::string& error) const override;
+  std::optional<std::vector<std::uint64_t>> cgroup_chain(std::uint64_t id,
+                                                         std::string& error) const override;
+  std::optional<std::vector<std::uint64_t>> cgroup_chain(const std::string& path,
+                                                         std::string& error) const override;
+  const policy::Resolver& resolver() const override { return resolver_; }
+
+ private:
+  policy::SystemResolver resolver_;
+};
+
+struct Explanation {
+  std::optional<std::size_t> rule;  // index into Policy::rules; absent: the class default
+  policy::Verdict verdict = policy::Verdict::allow;
+  std::vector<std::size_t> shadowed;     // later matching rules with the other verdict
+  std::vector<std::size_t> undecidable;  // earlier rules that may match: facts missing
+  std::vector<std::string> notes;
+  std::optional<std::string> flip_rule;      // a rule that flips the verdict
+  std::optional<std::size_t> insert_before;  // where it goes; absent: at the end
+};
+
+Explanation explain(const policy::Policy& policy, const Request& request);
+
+// Requests from what the kernel reported. Each throws ibguard::Error
+// (invalid_input) when the text is not an ibguard decision.
+Request request_from_json(const nlohmann::json& event, const Environment& env);
+Request request_from_audit(std::string_view record, const Environment& env);
+
+// True for a line that holds an ibguard decision record (ausearch output
+// also has separators, time lines and the event's other records).
+bool is_audit_decision(std::string_view line);
+
+// Fills what a hypothetical map request needs from its path.
+void complete_map_object(MapObject& object, const Environment& env);
+
+std::string describe(const Request& request);
+
+// name: how to call the policy ("the active policy (generation 7)", a file).
+std::string to_text(const policy::Policy& policy, std::string_view name, const Request& request,
+                    const Explanation& explanation);
+nlohmann::ordered_json to_json(const policy::Policy& policy, std::string_view name,
+                               const Request& request, const Explanation& explanation);
+
+}  // namespace ibguard::explain

@@ -1,0 +1,324 @@
+// ibguardctl explain: first-match decisions, shadowed rules, missing facts,
+// the flipping rule, and requests parsed from audit records and events.
+#include "explain.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "error.hpp"
+
+namespace {
+
+using ibguard::explain::Environment;
+using ibguard::explain::FileKey;
+using ibguard::explain::Request;
+using ibguard::policy::Class;
+using ibguard::policy::kernel_dev;
+using ibguard::policy::Verdict;
+
+// A small system: /srv/data/model.bin below /srv/data on 8:1, a uverbs
+// character device, an executable, and cgroups /tenants/a below /tenants.
+class World : public Environment, public ibguard::policy::Resolver {
+ public:
+  std::optional<std::uint32_t> user(const std::string& name, std::string& error) const override {
+    if (name == "alice") return 1000;
+    if (name == "root") return 0;
+    error = "unknown user '" + name + "'";
+    return std::nullopt;
+  }
+  std::optional<std::uint32_t> group(const std::string& name, std::string& error) const override {
+    if (name == "rdma") return 300;
+    if (name == "alice") return 1000;
+    error = "unknown group '" + name + "'";
+    return std::nullopt;
+  }
+  std::optional<FileId> file(const std::string& path, std::string& error) const override {
+    auto facts = lookup(path, error);
+    if (!facts) return std::nullopt;
+    return FileId{facts->key.dev, facts->key.ino, path == "/srv/data", path != "/srv/data"};
+  }
+  std::optional<std::uint64_t> cgroup(const std::string& path, std::string& error) const override {
+    if (auto it = cgroups_.find(path); it != cgroups_.end()) return it->second.front();
+    error = "cannot resolve cgroup '" + path + "'";
+    return std::nullopt;
+  }
+
+  std::optional<FileFacts> file_facts(const std::string& path, std::string& error) const override {
+    return lookup(path, error);
+  }
+  std::optional<std::string> fstype(std::uint32_t dev, std::string& error) const override {
+    if (dev == kernel_dev(8, 1)) return "ext4";
+    if (dev == kernel_dev(0, 5)) return "devtmpfs";
+    error = "no such filesystem";
+    return std::nullopt;
+  }
+  std::optional<std::vector<std::uint64_t>> cgroup_chain(std::uint64_t id,
+                                                         std::string& error) const override {
+    for (const auto& [path, chain] : cgroups_)
+      if (chain.front() == id) return chain;
+    error = "no such cgroup";
+    return std::nullopt;
+  }
+  std::optional<std::vector<std::uint64_t>> cgroup_chain(const std::string& path,
+                                                         std::string& error) const override {
+    if (auto it = cgroups_.find(path); it != cgroups_.end()) return it->second;
+    error = "no such cgroup";
+    return std::nullopt;
+  }
+  const ibguard::policy::Resolver& resolver() const override { return *this; }
+
+ private:
+  std::optional<FileFacts> lookup(const std::string& path, std::string& error) const {
+    if (auto it = files_.find(path); it != files_.end()) return it->second;
+    error = "cannot resolve '" + path + "': No such file or directory";
+    return std::nullopt;
+  }
+
+  const FileKey root_{kernel_dev(8, 1), 2}, srv_{kernel_dev(8, 1), 20}, data_{kernel_dev(8, 1), 21};
+  std::map<std::string, FileFacts> files_{
+      {"/srv/data", {data_, std::nullopt, "ext4", {srv_, root_}}},
+      {"/srv/data/model.bin", {{kernel_dev(8, 1), 22}, std::nullopt, "ext4", {data_, srv_, root_}}},
+      {"/srv/other.bin", {{kernel_dev(8, 1), 23}, std::nullopt, "ext4", {srv_, root_}}},
+      {"/dev/infiniband/uverbs0",
+       {{kernel_dev(0, 5), 30}, std::pair{231u, 192u}, "devtmpfs", {{kernel_dev(0, 5), 1}}}},
+      {"/usr/bin/app", {{kernel_dev(8, 1), 50}, std::nullopt, "ext4", {root_}}},
+  };
+  std::map<std::string, std::vector<std::uint64_t>> cgroups_{
+      {"/", {1}}, {"/tenants", {100, 1}}, {"/tenants/a", {101, 100, 1}}};
+};
+
+const World world;
+
+ibguard::policy::Policy compile(const std::string& text) {
+  auto result = ibguard::policy::compile(text, "p.conf", world);
+  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.errors.front().message);
+  return result.policy;
+}
+
+Request map_request(const std::string& path, std::uint32_t prot, std::uint32_t uid = 1000) {
+  Request request;
+  request.cls = Class::map;
+  request.map.path = path;
+  ibguard::explain::complete_map_object(request.map, world);
+  request.map.prot = prot;
+  request.subject.uid = uid;
+  request.subject.gid = uid;
+  request.subject.groups = std::vector<std::uint32_t>{};
+  request.subject.cgroup_chain = std::vector<std::uint64_t>{1};
+  request.subject.exe = FileKey{kernel_dev(8, 1), 50};
+  return request;
+}
+
+Request pkey_request(std::uint16_t pkey, std::uint32_t uid) {
+  Request request;
+  request.cls = Class::pkey;
+  request.pkey = pkey;
+  request.subnet = 0xfe80000000000000ull;
+  request.device = "mlx5_0";
+  request.port = 1;
+  request.subject.uid = uid;
+  request.subject.gid = uid;
+  request.subject.groups = std::vector<std::uint32_t>{};
+  request.subject.cgroup_chain = std::vector<std::uint64_t>{1};
+  request.subject.exe_known = false;
+  return request;
+}
+
+TEST(Explain, EarlierDenyShadowsLaterAllow) {
+  auto policy = compile(
+      "map tree /srv/data deny uid 1000\n"
+      "map path /srv/data/model.bin allow uid 1000\n"
+      "map path /srv/data/model.bin prot write allow\n");
+  auto ex = ibguard::explain::explain(policy, map_request("/srv/data/model.bin", 1));
+  ASSERT_TRUE(ex.rule.has_value());
+  EXPECT_EQ(*ex.rule, 0u);
+  EXPECT_EQ(ex.verdict, Verdict::deny);
+  EXPECT_EQ(ex.shadowed, std::vector<std::size_t>{1});  // rule 3 asks write, not read
+  EXPECT_EQ(ex.flip_rule, "map path /srv/data/model.bin prot read allow uid 1000");
+  EXPECT_EQ(ex.insert_before, 0u);
+}
+
+TEST(Explain, NoMatchFallsToTheDefaultAndAppends) {
+  auto policy = compile("default map deny\nmap path /srv/other.bin allow\n");
+  auto ex = ibguard::explain::explain(policy, map_request("/srv/data/model.bin", 3));
+  EXPECT_FALSE(ex.rule.has_value());
+  EXPECT_EQ(ex.verdict, Verdict::deny);
+  EXPECT_EQ(ex.flip_rule, "map path /srv/data/model.bin prot read,write allow uid 1000");
+  EXPECT_FALSE(ex.insert_before.has_value());
+  auto text =
+      ibguard::explain::to_text(policy, "p.conf", map_request("/srv/data/model.bin", 3), ex);
+  EXPECT_NE(text.find("decided:  by the map default (no rule matches)\n"), std::string::npos);
+  EXPECT_NE(text.find("to allow it, add at the end of the policy:\n"
+                      "    map path /srv/data/model.bin prot read,write allow uid 1000\n"),
+            std::string::npos);
+}
+
+TEST(Explain, ProtSharedAndObjectKinds) {
+  auto policy = compile(
+      "map path /srv/data/model.bin prot exec deny\n"
+      "map fs devtmpfs shared deny\n"
+      "map chardev 231:192-223 allow group rdma\n"
+      "map chardev 231 deny\n");
+  auto uverbs = map_request("/dev/infiniband/uverbs0", 3);
+  EXPECT_EQ(ibguard::explain::explain(policy, uverbs).rule, 3u);  // not in rdma
+  uverbs.subject.groups = std::vector<std::uint32_t>{300};
+  EXPECT_EQ(ibguard::explain::explain(policy, uverbs).rule, 2u);
+  uverbs.map.shared = true;
+  EXPECT_EQ(ibguard::explain::explain(policy, uverbs).rule, 1u);
+  EXPECT_EQ(ibguard::explain::explain(policy, map_request("/srv/data/model.bin", 1)).rule,
+            std::nullopt);
+  EXPECT_EQ(ibguard::explain::explain(policy, map_request("/srv/data/model.bin", 5)).rule, 0u);
+}
+
+TEST(Explain, SubjectsCgroupExeKernel) {
+  auto policy = compile(
+      "pkey 0x8001 allow cgroup /tenants\n"
+      "pkey 0x8002 allow exe /usr/bin/app\n"
+      "pkey 0x8003 allow kernel\n"
+      "default pkey deny\n");
+  auto request = pkey_request(0x8001, 1000);
+  EXPECT_EQ(ibguard::explain::explain(policy, request).verdict, Verdict::deny);
+  request.subject.cgroup_chain = std::vector<std::uint64_t>{101, 100, 1};
+  EXPECT_EQ(ibguard::explain::explain(policy, request).verdict, Verdict::allow);
+
+  request = pkey_request(0x8002, 1000);
+  auto ex = ibguard::explain::explain(policy, request);  // exe unknown
+  EXPECT_EQ(ex.undecidable, std::vector<std::size_t>{1});
+  EXPECT_EQ(ex.notes.front(), "rule 2, p.conf:2 may match too: the task's executable is not known");
+  request.subject.exe_known = true;
+  request.subject.exe = FileKey{kernel_dev(8, 1), 50};
+  EXPECT_EQ(ibguard::explain::explain(policy, request).rule, 1u);
+
+  request = pkey_request(0x8003, 0);
+  request.subject.kernel = true;
+  ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 2u);
+  EXPECT_EQ(ex.flip_rule, "pkey 0x8003 subnet fe80:0000:0000:0000 deny kernel");
+}
+
+TEST(Explain, MissingGroupsMakeGroupRulesUndecidable) {
+  auto policy = compile("pkey 0x8001 deny group rdma\npkey any allow\n");
+  auto request = pkey_request(0x8001, 1000);
+  request.subject.groups.reset();
+  auto ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 1u);
+  EXPECT_EQ(ex.undecidable, std::vector<std::size_t>{0});
+  // The flipping rule goes before the rule that might decide instead.
+  EXPECT_EQ(ex.insert_before, 0u);
+  EXPECT_EQ(ex.flip_rule, "pkey 0x8001 subnet fe80:0000:0000:0000 deny uid 1000");
+}
+
+TEST(Explain, PkeyRangesSubnetsAndEndports) {
+  auto policy = compile(
+      "pkey 0x8001-0x80ff subnet fe80:: deny uid 1000\n"
+      "pkey 0x8001-0x80ff allow\n"
+      "endport mlx5_0 * deny\n"
+      "endport * 1 allow uid 1000\n");
+  auto request = pkey_request(0x8042, 1000);
+  EXPECT_EQ(ibguard::explain::explain(policy, request).rule, 0u);
+  request.subnet = 0xfec0000000000000ull;
+  EXPECT_EQ(ibguard::explain::explain(policy, request).rule, 1u);
+  request.cls = Class::endport;
+  auto ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 2u);
+  EXPECT_EQ(ex.shadowed, std::vector<std::size_t>{3});
+  EXPECT_EQ(ex.flip_rule, "endport mlx5_0 1 allow uid 1000");
+}
+
+TEST(Explain, AuditRecordAsAuditdWritesIt) {
+  const std::string record =
+      "type=UNKNOWN[1490] msg=audit(1796095111.592:4): lsm=ibguard class=map op=mmap "
+      "verdict=deny permissive=0 revoked=0 rule=1 generation=3 dev=8:1 ino=22 "
+      "path=2F7372762F646174612F6D6F64656C2E62696E prot=r shared=0 ppid=136 pid=151 "
+      "auid=4294967295 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 "
+      "fsgid=1000 tty=(none) ses=4294967295 comm=\"mapit\" exe=\"/usr/bin/app\" "
+      "subj=unconfined groups=300,4 cgroup=101 exe_dev=8:1 exe_ino=50 res=0\x1d"
+      "AUID=\"unset\" UID=\"alice\"";
+  ASSERT_TRUE(ibguard::explain::is_audit_decision(record));
+  auto request = ibguard::explain::request_from_audit(record, world);
+  EXPECT_EQ(request.cls, Class::map);
+  EXPECT_EQ(request.operation, "mmap");
+  EXPECT_EQ(request.map.path, "/srv/data/model.bin");  // hex-encoded path decoded
+  EXPECT_EQ(request.map.prot, 1u);
+  EXPECT_EQ(request.subject.uid, 1000u);
+  EXPECT_EQ(request.subject.groups, (std::vector<std::uint32_t>{300, 4}));
+  EXPECT_EQ(request.subject.cgroup_chain, (std::vector<std::uint64_t>{101, 100, 1}));
+  EXPECT_EQ(request.subject.exe, (FileKey{kernel_dev(8, 1), 50}));
+  ASSERT_TRUE(request.map.ancestors.has_value());
+  ASSERT_TRUE(request.reported.has_value());
+  EXPECT_EQ(request.reported->rule, 1u);
+  EXPECT_EQ(request.reported->comm, "mapit");
+
+  auto policy = compile("map tree /srv/data deny cgroup /tenants\n");
+  auto ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 0u);
+  EXPECT_TRUE(ex.notes.empty());
+}
+
+TEST(Explain, InterpretedAuditRecordNamesAreResolved) {
+  // ausearch -i: names for ids, "yes"/"no" for res, unquoted strings.
+  const std::string record =
+      "type=UNKNOWN[1490] msg=audit(12/01/26 03:18:31.592:4) : lsm=ibguard class=endport "
+      "op=register_agent verdict=deny permissive=1 revoked=0 rule=default generation=2 "
+      "device=mock0 port=1 pid=151 auid=unset uid=alice gid=alice euid=alice egid=rdma "
+      "comm=smpquery groups=1,2,3,... cgroup=1 exe_dev=8:1 exe_ino=50 res=yes";
+  auto request = ibguard::explain::request_from_audit(record, world);
+  EXPECT_EQ(request.cls, Class::endport);
+  EXPECT_EQ(request.subject.uid, 1000u);
+  EXPECT_EQ(request.subject.gid, 300u);
+  EXPECT_EQ(request.device, "mock0");
+  EXPECT_TRUE(request.reported->permissive);
+  EXPECT_FALSE(request.reported->rule.has_value());
+  EXPECT_FALSE(request.subject.groups.has_value());
+}
+
+TEST(Explain, MonitorEventJson) {
+  const auto event = nlohmann::json::parse(R"({"schema_version":1,"type":"denied","class":"pkey",
+      "verdict":"deny","permissive":false,"rule":2,"operation":"modify_qp","pid":7,"comm":"qp",
+      "uid":1000,"gid":1000,"device":"rxe0","port":1,"pkey":"0x8001",
+      "subnet":"fe80:0000:0000:0000","cgroup":101,"exe_dev":null,"exe_ino":null,
+      "generation":4,"dropped":0})");
+  auto request = ibguard::explain::request_from_json(event, world);
+  EXPECT_EQ(request.pkey, 0x8001);
+  EXPECT_EQ(request.subnet, 0xfe80000000000000ull);
+  EXPECT_TRUE(request.subject.kernel);  // no executable
+  EXPECT_EQ(request.reported->generation, 4u);
+
+  auto policy = compile("pkey 0x8001 deny\n");
+  auto ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 0u);
+  // The kernel said rule 2: the policy must have changed.
+  ASSERT_EQ(ex.notes.size(), 1u);
+  EXPECT_NE(ex.notes[0].find("the kernel decided deny by rule 2; this policy decides deny by "
+                             "rule 1"),
+            std::string::npos);
+}
+
+TEST(Explain, NotADecisionIsAnError) {
+  EXPECT_FALSE(ibguard::explain::is_audit_decision(
+      "type=SYSCALL msg=audit(1.2:3): arch=c000003e syscall=9 success=no"));
+  EXPECT_THROW(ibguard::explain::request_from_json(
+                   nlohmann::json::parse(R"({"type":"policy-loaded","generation":3})"), world),
+               ibguard::Error);
+  EXPECT_THROW(
+      ibguard::explain::request_from_json(nlohmann::json::parse(R"({"type":"denied"})"), world),
+      ibguard::Error);
+  EXPECT_THROW(ibguard::explain::request_from_audit(
+                   "type=UNKNOWN[1490] msg=audit(1.2:3): lsm=ibguard class=map op=mmap", world),
+               ibguard::Error);
+}
+
+TEST(Explain, JsonNamesRuleAndChange) {
+  auto policy = compile("map path /srv/data/model.bin deny\n");
+  auto request = map_request("/srv/data/model.bin", 4);
+  auto doc = ibguard::explain::to_json(policy, "p.conf", request,
+                                       ibguard::explain::explain(policy, request));
+  EXPECT_EQ(doc["verdict"], "deny");
+  EXPECT_EQ(doc["rule"]["number"], 1);
+  EXPECT_EQ(doc["rule"]["location"], "p.conf:1");
+  EXPECT_EQ(doc["change"]["rule"], "map path /srv/data/model.bin prot exec allow uid 1000");
+  EXPECT_EQ(doc["change"]["insert_before"], 1);
+}
+
+}  // namespace
