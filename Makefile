@@ -9,6 +9,9 @@
 #   make demo       deps, build, boot the guest and show ibguard working
 #   make bench      deps, build, run the overhead benchmarks (QUICK=1: short)
 #   make fuzz       fuzz the policy compiler (FUZZ_SECONDS, default 600)
+#   make install    ibguardctl, man pages, completion, systemd unit, modprobe
+#                   and modules-load snippets, example policy (PREFIX, DESTDIR)
+#   make dkms-install  the module sources into /usr/src and `dkms add`
 #
 # KVER selects the guest kernel (default: the one `make deps` fetched);
 # KDIR=/lib/modules/$(uname -r)/build builds for the running kernel instead.
@@ -24,15 +27,24 @@ MODDIR  ?= $(BUILD)
 
 export IBGUARD_KERNEL := $(KVER)
 
+# make install
+PREFIX        ?= /usr/local
+SYSCONFDIR    ?= /etc
+SBINDIR       ?= $(PREFIX)/sbin
+MANDIR        ?= $(PREFIX)/share/man
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+VERSION       := $(shell sed -n 's/^\#define IBGUARD_VERSION "\(.*\)"/\1/p' kmod/ibguard.h)
+
 KSELFTEST := $(shell . scripts/lib.sh; echo $$IBGUARD_CACHE)/linux-source/tools/testing/selftests
 SELFTESTS := status_test policy_test mapit nl_fuzz failload
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
-.PHONY: all modules test-modules ibguardctl selftests bench-tools deps check check-full check-debug \
-	demo bench fuzz clean
+.PHONY: all modules test-modules ibguardctl man selftests bench-tools deps check check-full \
+	check-debug demo bench fuzz install dkms-install unit-guest clean
 
-all: modules test-modules ibguardctl selftests bench-tools
+all: modules test-modules ibguardctl man selftests bench-tools
 
 # Out-of-tree Kbuild writes next to its sources; link the sources into a
 # per-kernel directory under build/ so the tree stays clean.
@@ -59,8 +71,21 @@ ibguardctl:
 	@cmake --build $(BUILD)/userspace -j $(JOBS)
 	@cp $(BUILD)/userspace/ibguardctl $(BUILD)/ibguardctl
 
+# Man pages: one scdoc source each, checked against --help by scripts/check-cli.
+man: $(BUILD)/man/ibguardctl.8 $(BUILD)/man/ibguard.conf.5
+
+$(BUILD)/man/%: dist/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc <$< >$@
+
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/qpctl \
-	$(BUILD)/selftests/raceit $(BUILD)/selftests/smiagent
+	$(BUILD)/selftests/raceit $(BUILD)/selftests/smiagent unit-guest
+
+# An installation for unit_test.sh, where the guest can run it as installed.
+unit-guest: ibguardctl man
+	@rm -rf $(BUILD)/unit-guest
+	@$(MAKE) --no-print-directory -s install PREFIX=$(BUILD)/unit-guest/usr \
+		SYSCONFDIR=$(BUILD)/unit-guest/etc
 
 $(BUILD)/selftests/smiagent: selftests/ibguard/smiagent.c
 	@mkdir -p $(dir $@)
@@ -119,6 +144,31 @@ bench: deps
 
 fuzz: deps
 	@scripts/fuzz-parser $(or $(FUZZ_SECONDS),600)
+
+install: ibguardctl man
+	install -D -m 755 $(BUILD)/ibguardctl $(DESTDIR)$(SBINDIR)/ibguardctl
+	install -D -m 644 $(BUILD)/man/ibguardctl.8 $(DESTDIR)$(MANDIR)/man8/ibguardctl.8
+	install -D -m 644 $(BUILD)/man/ibguard.conf.5 $(DESTDIR)$(MANDIR)/man5/ibguard.conf.5
+	install -D -m 644 dist/bash-completion/ibguardctl $(DESTDIR)$(COMPLETIONDIR)/ibguardctl
+	install -D -m 644 dist/modprobe.d/ibguard.conf $(DESTDIR)$(PREFIX)/lib/modprobe.d/ibguard.conf
+	install -D -m 644 dist/modules-load.d/ibguard.conf \
+		$(DESTDIR)$(PREFIX)/lib/modules-load.d/ibguard.conf
+	@mkdir -p $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/systemd/ibguard.service.in >$(DESTDIR)$(UNITDIR)/ibguard.service
+	@# An administrator's policy is never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/ibguard/policy.conf || \
+		install -D -m 600 dist/ibguard/policy.conf $(DESTDIR)$(SYSCONFDIR)/ibguard/policy.conf
+
+# The module sources where DKMS wants them; `dkms install -m ibguard -v
+# $(VERSION)` then builds and installs for each kernel, now and on updates.
+dkms-install:
+	rm -rf $(DESTDIR)/usr/src/ibguard-$(VERSION)
+	mkdir -p $(DESTDIR)/usr/src/ibguard-$(VERSION)
+	git archive --format=tar HEAD Makefile dkms.conf kmod include scripts/lib.sh | \
+		tar -x -C $(DESTDIR)/usr/src/ibguard-$(VERSION)
+	sed -i 's/@VERSION@/$(VERSION)/' $(DESTDIR)/usr/src/ibguard-$(VERSION)/dkms.conf
+	$(if $(DESTDIR),,dkms add -m ibguard -v $(VERSION))
 
 clean:
 	rm -rf $(BUILD)

@@ -9,8 +9,12 @@
  * sleep: it works out the QP's
  * resulting (port, P_Key index) pairs from the request and from what the QP
  * last set (the registry below), decides, and calls the original function
- * when allowed. The call from modify_qp_checked() passes the handler
- * untouched (its return address lies in this module).
+ * when allowed, through the exported ib_modify_qp_with_udata(): a direct
+ * call, since with IBT (CONFIG_X86_KERNEL_IBT, on in 6.12) an indirect call
+ * to _ib_modify_qp(), which has no ENDBR, is fatal. That call passes the
+ * handler untouched because modify_qp_checked() registered it as passing
+ * (not by its return address: whether ib_modify_qp_with_udata() tail-calls
+ * _ib_modify_qp() is the compiler's choice).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,11 +32,53 @@
 void ib_get_cached_subnet_prefix(struct ib_device *device, u32 port_num,
 				 u64 *sn_pfx);
 
-typedef int (*modify_qp_fn)(struct ib_qp *qp, struct ib_qp_attr *attr,
-			    int attr_mask, struct ib_udata *udata);
+/* A request modify_qp_checked() decided and passes on, by the current task. */
+struct passing_request {
+	struct hlist_node node;
+	const struct ib_qp_attr *attr;
+	const struct task_struct *task;
+};
 
-/* _ib_modify_qp's address, learnt from the first call the handler sees. */
-static unsigned long modify_qp_addr;
+static DEFINE_HASHTABLE(passing, 6);
+static DEFINE_RAW_SPINLOCK(passing_lock);
+
+static void pass_begin(struct passing_request *req,
+		       const struct ib_qp_attr *attr)
+{
+	unsigned long flags;
+
+	req->attr = attr;
+	req->task = current;
+	raw_spin_lock_irqsave(&passing_lock, flags);
+	hash_add(passing, &req->node, (unsigned long)attr);
+	raw_spin_unlock_irqrestore(&passing_lock, flags);
+}
+
+static void pass_end(struct passing_request *req)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&passing_lock, flags);
+	hash_del(&req->node);
+	raw_spin_unlock_irqrestore(&passing_lock, flags);
+}
+
+/* Is the current task passing attr on from modify_qp_checked()? */
+static bool passing_through(const struct ib_qp_attr *attr)
+{
+	struct passing_request *req;
+	unsigned long flags;
+	bool found = false;
+
+	raw_spin_lock_irqsave(&passing_lock, flags);
+	hash_for_each_possible(passing, req, node, (unsigned long)attr)
+		if (req->attr == attr && req->task == current) {
+			found = true;
+			break;
+		}
+	raw_spin_unlock_irqrestore(&passing_lock, flags);
+	return found;
+}
 
 struct qp_path {
 	bool valid;
@@ -249,6 +295,7 @@ static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
 			     int mask, struct ib_udata *udata)
 {
 	struct qp_path main = {}, alt = {};
+	struct passing_request req;
 	int ret;
 
 	/* The resulting pair: the request's fields over what it had. */
@@ -274,7 +321,10 @@ static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
 		ret = -EACCES;
 		goto out;
 	}
-	ret = ((modify_qp_fn)READ_ONCE(modify_qp_addr))(qp, attr, mask, udata);
+	/* _ib_modify_qp(qp->real_qp, ...), and qp is a real QP here. */
+	pass_begin(&req, attr);
+	ret = ib_modify_qp_with_udata(qp, attr, mask, udata);
+	pass_end(&req);
 	if (!ret)
 		registry_set(qp, &main, &alt);
 out:
@@ -289,21 +339,15 @@ static void notrace modify_qp_handler(unsigned long ip, unsigned long parent_ip,
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 
-	/* modify_qp_checked() calling the original. */
-	if (within_module(parent_ip, THIS_MODULE))
-		return;
 	/* Other requests run the original directly: nothing to decide. */
 	if (!modify_is_checked((const struct ib_qp *)regs->di, (int)regs->dx))
 		return;
-	WRITE_ONCE(modify_qp_addr, ip);
+	/* modify_qp_checked() passing a decided request on. */
+	if (passing_through((const struct ib_qp_attr *)regs->si))
+		return;
 	atomic_inc(&ibguard_ib_inflight);
 	instruction_pointer_set(regs, (unsigned long)modify_qp_checked);
 }
-
-typedef int (*destroy_qp_fn)(struct ib_qp *qp, struct ib_udata *udata);
-
-/* ib_destroy_qp_user's address, learnt like modify_qp_addr. */
-static unsigned long destroy_qp_addr;
 
 /*
  * Entered instead of ib_destroy_qp_user(): no revalidation may touch the QP
@@ -320,7 +364,7 @@ static int destroy_qp_checked(struct ib_qp *qp, struct ib_udata *udata)
 		entry->destroying = true;
 		mutex_unlock(&entry->lock);
 	}
-	ret = ((destroy_qp_fn)READ_ONCE(destroy_qp_addr))(qp, udata);
+	ret = ib_destroy_qp_user(qp, udata);
 	if (entry) {
 		if (ret) {
 			mutex_lock(&entry->lock);
@@ -345,7 +389,6 @@ static void notrace destroy_qp_handler(unsigned long ip, unsigned long parent_ip
 	/* destroy_qp_checked() calling the original. */
 	if (within_module(parent_ip, THIS_MODULE))
 		return;
-	WRITE_ONCE(destroy_qp_addr, ip);
 	atomic_inc(&ibguard_ib_inflight);
 	instruction_pointer_set(regs, (unsigned long)destroy_qp_checked);
 }

@@ -15,6 +15,7 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include "ibguard.h"
+#include "ibguard_compat.h"
 
 /* ops->internal_flags */
 #define IBGUARD_NL_MUTATES	BIT(0)
@@ -523,12 +524,12 @@ static int ibguard_nl_policy_dump(struct sk_buff *skb, struct netlink_callback *
 static int ibguard_nl_stats_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	bool rules = nla_get_flag(info->attrs[IBGUARD_ATTR_RULE_STATS]);
+	bool rules = nla_get_flag(ibguard_dumpit_attrs(info)[IBGUARD_ATTR_RULE_STATS]);
 
 	return dump_policy_or_stats(skb, cb, IBGUARD_CMD_STATS_GET, rules, true);
 }
 
-static int ibguard_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+static int ibguard_nl_pre_doit(const ibguard_genl_pre_ops *ops, struct sk_buff *skb,
 			       struct genl_info *info)
 {
 	if ((ops->internal_flags & IBGUARD_NL_MUTATES) &&

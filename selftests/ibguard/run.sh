@@ -21,6 +21,7 @@ all_tests=(
 	revoke_test.sh:none
 	audit_test.sh:none
 	load_order_test.sh:none
+	unit_test.sh:none
 	bpf_comparator_test.sh:none
 	priv_test.sh:none
 	nl_fuzz_test.sh:none

@@ -458,7 +458,6 @@ static const struct file_operations mock_ctl_fops = {
 	.release = mock_ctl_release,
 	.unlocked_ioctl = mock_ctl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 /* Everyone may make QPs (ibguard tests several users); see SET_PKEYS */

@@ -11,6 +11,7 @@
 #include <rdma/ib_mad.h>
 #include <rdma/ib_verbs.h>
 
+#include "ibguard_compat.h"
 #include "mockhca_uapi.h"
 
 #define MOCK_MAX_SGE		4

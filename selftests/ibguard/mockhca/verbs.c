@@ -257,11 +257,11 @@ static int mock_destroy_ah(struct ib_ah *ibah, u32 flags)
 }
 
 static int mock_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
-			  struct ib_udata *udata)
+			  ibguard_create_cq_arg *uarg)
 {
 	struct mock_cq *cq = to_mcq(ibcq);
 
-	if (udata || attr->flags)
+	if (uarg || attr->flags)
 		return -EOPNOTSUPP;
 	if (!attr->cqe || attr->cqe > MOCK_MAX_CQE)
 		return -EINVAL;
