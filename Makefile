@@ -165,7 +165,7 @@ install: ibguardctl man
 dkms-install:
 	rm -rf $(DESTDIR)/usr/src/ibguard-$(VERSION)
 	mkdir -p $(DESTDIR)/usr/src/ibguard-$(VERSION)
-	git archive --format=tar HEAD Makefile dkms.conf kmod include scripts/lib.sh | \
+	tar -c Makefile dkms.conf kmod include scripts/lib.sh | \
 		tar -x -C $(DESTDIR)/usr/src/ibguard-$(VERSION)
 	sed -i 's/@VERSION@/$(VERSION)/' $(DESTDIR)/usr/src/ibguard-$(VERSION)/dkms.conf
 	$(if $(DESTDIR),,dkms add -m ibguard -v $(VERSION))
