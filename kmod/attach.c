@@ -12,6 +12,7 @@
 #include <linux/kernel.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/module.h>
 #include "ibguard.h"
@@ -62,6 +63,36 @@ int ibguard_attach(struct ftrace_ops *ops, const char *const *names,
 	return err;
 }
 EXPORT_SYMBOL_GPL(ibguard_attach);
+
+/*
+ * Could ibguard_attach() reach every name? Checked when a module loads, so
+ * that a kernel without one (renamed, inlined, notrace) is refused up front
+ * rather than at the first policy that needs it. Returns 0, or an error
+ * with *missing set to the first name that cannot be traced.
+ */
+int ibguard_attach_probe(const char *const *names, unsigned int nr_names,
+			 const char **missing)
+{
+	struct ftrace_ops *ops;
+	unsigned int i;
+	int err = 0;
+
+	ops = kzalloc(sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	for (i = 0; i < nr_names && !err; i++) {
+		char buf[KSYM_NAME_LEN];
+
+		strscpy(buf, names[i], sizeof(buf));
+		err = ftrace_set_filter(ops, buf, strlen(buf), 1);
+		if (err)
+			*missing = names[i];
+	}
+	ftrace_free_filter(ops);
+	kfree(ops);
+	return err;
+}
+EXPORT_SYMBOL_GPL(ibguard_attach_probe);
 
 /* Returns once no handler of ops runs any more. */
 void ibguard_detach(struct ftrace_ops *ops)

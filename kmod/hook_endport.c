@@ -111,6 +111,12 @@ void ibguard_endport_detach(void)
 	ibguard_detach(&register_agent_ops);
 }
 
+/* Does ib_core have the endport class's attach point? */
+int ibguard_endport_probe(const char **missing)
+{
+	return ibguard_attach_probe(register_agent_fn, 1, missing);
+}
+
 void ibguard_endport_exit(void)
 {
 	ftrace_free_filter(&register_agent_ops);

@@ -146,6 +146,13 @@ bool ibguard_map_is_attached(void)
 	return map_attached;
 }
 
+/* Does this kernel have the map class's attach points? */
+int ibguard_map_probe(const char **missing)
+{
+	return ibguard_attach_probe(mmap_file_fn, 1, missing) ?:
+	       ibguard_attach_probe(mprotect_fn, 1, missing);
+}
+
 void ibguard_map_exit(void)
 {
 	ftrace_free_filter(&mmap_file_ops);

@@ -611,6 +611,14 @@ void ibguard_pkey_detach(void)
 	registry_forget_all();
 }
 
+/* Does ib_core have the pkey class's attach points? */
+int ibguard_pkey_probe(const char **missing)
+{
+	return ibguard_attach_probe(modify_qp_fn_name, 1, missing) ?:
+	       ibguard_attach_probe(destroy_qp_fn_name, 1, missing) ?:
+	       ibguard_attach_probe(post_send_fn_name, 1, missing);
+}
+
 void ibguard_pkey_exit(void)
 {
 	ftrace_free_filter(&post_send_ops);

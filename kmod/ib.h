@@ -14,11 +14,13 @@ int ibguard_pkey_attach(void);
 void ibguard_pkey_detach(void);
 void ibguard_pkey_revalidate(void);
 void ibguard_pkey_exit(void);
+int ibguard_pkey_probe(const char **missing);
 
 /* hook_endport.c */
 int ibguard_endport_attach(void);
 void ibguard_endport_detach(void);
 void ibguard_endport_exit(void);
+int ibguard_endport_probe(const char **missing);
 struct ib_mad_agent;
 bool ibguard_from_user_agent(const struct ib_mad_agent *agent);
 bool ibguard_endport_allowed(struct ib_device *device, u32 port,

@@ -85,10 +85,27 @@ static struct ib_client ibguard_ib_client = {
 	.remove = ib_client_remove,
 };
 
+/* For tests: one more ib_core function to require, or stay out. */
+static char *require_function;
+module_param(require_function, charp, 0400);
+MODULE_PARM_DESC(require_function, "also require this function as an attach point (tests)");
+
 static int __init ibguard_ib_init(void)
 {
-	int err = ib_register_client(&ibguard_ib_client);
+	const char *missing = NULL;
+	int err;
 
+	/* ib_core itself goes on either way: only ibguard_ib stays out. */
+	err = ibguard_pkey_probe(&missing) ?: ibguard_endport_probe(&missing);
+	if (!err && require_function)
+		err = ibguard_attach_probe((const char *const *)&require_function,
+					   1, &missing);
+	if (err) {
+		pr_err("pkey and endport are unavailable: this ib_core has no traceable %s() to attach to (%d)\n",
+		       missing ?: "?", err);
+		return err;
+	}
+	err = ib_register_client(&ibguard_ib_client);
 	if (err)
 		return err;
 	err = ibguard_register_ib_hooks(&ib_hook_ops);

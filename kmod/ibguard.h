@@ -273,12 +273,15 @@ int ibguard_map_attach(void);
 void ibguard_map_detach(void);
 bool ibguard_map_is_attached(void);
 void ibguard_map_exit(void);
+int ibguard_map_probe(const char **missing);
 
 /* attach.c: deny-before-call through ftrace */
 struct ftrace_ops;
 struct pt_regs;
 int ibguard_attach(struct ftrace_ops *ops, const char *const *names,
 		   unsigned int nr_names);
+int ibguard_attach_probe(const char *const *names, unsigned int nr_names,
+			 const char **missing);
 void ibguard_detach(struct ftrace_ops *ops);
 void ibguard_deny_call(struct pt_regs *regs);
 void ibguard_attach_exit(void);

@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/utsname.h>
 #include "ibguard.h"
 
 struct ibguard_policy __rcu *ibguard_active_policy;
@@ -328,10 +329,37 @@ static struct notifier_block ib_core_notifier = {
 	.notifier_call = ib_core_notify,
 };
 
+/* For tests: one more kernel function the module must find, or refuse to load. */
+static char *require_function;
+module_param(require_function, charp, 0400);
+MODULE_PARM_DESC(require_function, "also require this kernel function as an attach point (tests)");
+
+/*
+ * The attach points in the kernel proper are needed by the map class and
+ * checked here: without them ibguard refuses to load. The InfiniBand ones
+ * belong to ib_core and ibguard_ib checks them.
+ */
+static int probe_attach_points(void)
+{
+	const char *missing = NULL;
+	int err = ibguard_map_probe(&missing);
+
+	if (!err && require_function)
+		err = ibguard_attach_probe((const char *const *)&require_function,
+					   1, &missing);
+	if (err)
+		pr_err("not loading: kernel %s has no traceable %s() to attach to (%d)\n",
+		       init_utsname()->release, missing ?: "?", err);
+	return err;
+}
+
 static int __init ibguard_init(void)
 {
 	int err;
 
+	err = probe_attach_points();
+	if (err)
+		return err;
 	err = ibguard_stats_init();
 	if (err)
 		return err;

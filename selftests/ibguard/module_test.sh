@@ -65,4 +65,27 @@ done
 expect_eq "five load/status/unload cycles" 1 $cycles_ok
 expect_eq "kernel log names the module on each of the six loads" 6 \
 	"$(dmesg | grep -c 'ibguard: version 0.1.0 loaded, protocol 1')"
+
+# A kernel without an attach point the module needs: require one that no
+# kernel has.
+out=$(insmod "$IBG_MODULES/ibguard.ko" require_function=ibguard_no_such_function 2>&1)
+expect_eq "a missing attach point: the module refuses to load" "1 no" \
+	"$? $([ -d /sys/module/ibguard ] && echo yes || echo no)"
+expect_eq "with one kernel log line naming it" 1 \
+	"$(dmesg | grep -F "ibguard: not loading: kernel $(uname -r) has no traceable ibguard_no_such_function() to attach to (-" |
+		grep -c ')$')"
+expect_status "and loads without the requirement" 0 insmod "$IBG_MODULES/ibguard.ko"
+
+# The same for ib_core: the InfiniBand classes stay out, ib_core goes on.
+modprobe ib_core
+out=$(insmod "$IBG_MODULES/ibguard_ib.ko" require_function=ib_no_such_function 2>&1)
+expect_eq "a missing ib_core attach point: ibguard_ib stays out" "1 no" \
+	"$? $([ -d /sys/module/ibguard_ib ] && echo yes || echo no)"
+expect_eq "the log says which and what it means" 1 \
+	"$(dmesg | grep -Ec "ibguard_ib: pkey and endport are unavailable: this ib_core has no traceable ib_no_such_function\(\) to attach to \(-[0-9]+\)$")"
+expect_eq "status shows map alone available" '["map"]' "$($IBGUARDCTL status -j | jq -c .available)"
+expect_status "ib_core goes on: rdma_rxe loads and a device comes up" 0 \
+	sh -c 'modprobe rdma_rxe && ip link add ibgmod0 type dummy && rdma link add rxemod0 type rxe netdev ibgmod0 && rdma link delete rxemod0 && ip link delete ibgmod0'
+modprobe -r rdma_rxe ib_core 2>/dev/null
+rmmod ibguard
 tap_done
