@@ -15,6 +15,8 @@
 #
 # KVER selects the guest kernel (default: the one `make deps` fetched);
 # KDIR=/lib/modules/$(uname -r)/build builds for the running kernel instead.
+# KERNELS picks the kernels make check runs the suite on: matrix names (6.1,
+# Debian 12's own, and 6.12) or versions; default both.
 
 ROOT    := $(CURDIR)
 BUILD   := $(ROOT)/build
@@ -24,6 +26,7 @@ KOUT    := $(BUILD)/kmod/$(subst /,_,$(KDIR))
 JOBS    ?= $(shell nproc)
 # Where the built modules are gathered (make check-debug: its own directory).
 MODDIR  ?= $(BUILD)
+KERNELS ?= 6.1 6.12
 
 export IBGUARD_KERNEL := $(KVER)
 
@@ -41,7 +44,7 @@ SELFTESTS := status_test policy_test mapit nl_fuzz failload
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
-.PHONY: all modules test-modules ibguardctl man selftests bench-tools deps check check-full \
+.PHONY: all modules test-modules matrix-modules ibguardctl man selftests bench-tools deps check check-full \
 	check-debug demo bench fuzz install dkms-install unit-guest clean
 
 all: modules test-modules ibguardctl man selftests bench-tools
@@ -65,6 +68,16 @@ test-modules:
 	$(call kbuild,selftests,selftests/ibguard/kmod)
 	$(call kbuild,mockhca,selftests/ibguard/mockhca)
 	$(call kbuild,bench,bench/floor)
+
+# The modules for every kernel of KERNELS other than KVER (which builds into
+# build/), each into build/kernels/VERSION/.
+matrix-modules:
+	@for k in $(KERNELS); do \
+		v=$$(. scripts/lib.sh; ibg_resolve_kernel $$k) || \
+			{ echo "kernel $$k has not been fetched: run make deps" >&2; exit 1; }; \
+		[ "$$v" = "$(KVER)" ] || $(MAKE) --no-print-directory modules test-modules \
+			KVER=$$v KDIR=/lib/modules/$$v/build MODDIR=$(BUILD)/kernels/$$v || exit 1; \
+	done
 
 ibguardctl:
 	@cmake -S userspace -B $(BUILD)/userspace -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -123,12 +136,12 @@ deps:
 	@scripts/deps
 
 check: deps
-	@$(MAKE) --no-print-directory all
-	@scripts/check
+	@$(MAKE) --no-print-directory all matrix-modules
+	@KERNELS="$(KERNELS)" scripts/check
 
 check-full: deps
-	@$(MAKE) --no-print-directory all
-	@IBGUARD_CHECK_FULL=1 scripts/check
+	@$(MAKE) --no-print-directory all matrix-modules
+	@KERNELS="$(KERNELS)" IBGUARD_CHECK_FULL=1 scripts/check
 
 check-debug: deps
 	@$(MAKE) --no-print-directory ibguardctl selftests
