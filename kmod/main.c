@@ -320,7 +320,15 @@ static int ib_core_notify(struct notifier_block *nb, unsigned long state,
 {
 	struct module *mod = data;
 
-	if (state == MODULE_STATE_LIVE && !strcmp(mod->name, "ib_core"))
+	if (state != MODULE_STATE_LIVE)
+		return NOTIFY_DONE;
+	/*
+	 * ib_core arrived; or ibguard itself is now live with ib_core there.
+	 * Not from ibguard's init: ibguard_ib links against ibguard, whose
+	 * symbols a loader racing its init did not always find (6.12).
+	 */
+	if (!strcmp(mod->name, "ib_core") ||
+	    (mod == THIS_MODULE && ib_core_present()))
 		request_ib_classes();
 	return NOTIFY_DONE;
 }
@@ -376,8 +384,6 @@ static int __init ibguard_init(void)
 		goto out_netlink;
 	pr_info("version %s loaded, protocol %u\n", IBGUARD_VERSION,
 		IBGUARD_PROTOCOL_VERSION);
-	if (ib_core_present())
-		request_ib_classes();
 	return 0;
 
 out_netlink:

@@ -10,10 +10,12 @@ kver=$(uname -r)
 extra=/lib/modules/$kver/extra/ibguard
 work=$(mktemp -d /tmp/ibg-order.XXXXXX)
 
-# wait_for CONDITION...: up to 10 s for CONDITION to hold.
+# wait_for CONDITION...: up to 30 s for CONDITION to hold (modprobe of an
+# xz-compressed 6.12 module took over 10 s under TCG with a second guest
+# running beside it).
 wait_for() {
 	local i
-	for i in $(seq 50); do
+	for i in $(seq 150); do
 		"$@" && return 0
 		sleep 0.2
 	done
@@ -22,6 +24,9 @@ wait_for() {
 loaded() { [ -d "/sys/module/$1" ]; }
 not_loaded() { [ ! -d "/sys/module/$1" ]; }
 available() { $IBGUARDCTL status -j | jq -c .available; }
+# /sys/module/ibguard_ib appears before its init has run: wait for what it
+# brings instead.
+ib_available() { [ "$(available)" = '["pkey","endport","map"]' ]; }
 # remove_tree MODULE: MODULE and every module that depends on it.
 remove_tree() {
 	local holder
@@ -47,9 +52,9 @@ modprobe ibguard
 expect_eq "ibguard alone: map only, ib_core not pulled in" '["map"] no' \
 	"$(available) $(loaded ib_core && echo yes || echo no)"
 modprobe ib_core
-wait_for loaded ibguard_ib
+wait_for ib_available
 expect_eq "ib_core after ibguard: ibguard_ib comes up by itself" '["pkey","endport","map"]' \
-	"$(wait_for loaded ibguard_ib; available)"
+	"$(wait_for ib_available; available)"
 
 expect_status "ib_core cannot go while its client ibguard_ib is loaded" 1 rmmod ib_core
 # (modprobe -r ibguard_ib would take the then unused ibguard with it.)
@@ -59,13 +64,13 @@ expect_eq "ib_core is gone" no "$(loaded ib_core && echo yes || echo no)"
 expect_eq "without ib_core: map only" '["map"]' "$(available)"
 modprobe ib_core
 expect_eq "ib_core loaded again: enforcement re-attaches" '["pkey","endport","map"]' \
-	"$(wait_for loaded ibguard_ib; available)"
+	"$(wait_for ib_available; available)"
 
 unload_all
 modprobe ib_core
 modprobe ibguard
 expect_eq "ibguard after ib_core: ibguard_ib comes up by itself" '["pkey","endport","map"]' \
-	"$(wait_for loaded ibguard_ib; available)"
+	"$(wait_for ib_available; available)"
 
 # Enforcement survives rdma_rxe and ib_umad coming and going.
 printf 'option pkey-on-roce yes\npkey 0xffff deny uid 1000\n' >"$work/p.conf"
@@ -118,7 +123,7 @@ for a in ib_umad mockhca rdma_rxe ib_uverbs; do
 				rmmod ibguard_ib && modprobe -r ib_core || bad+=" ib_core($order)"
 				loaded ibguard || bad+=" ibguard-gone($order)"
 				modprobe ib_core
-				wait_for loaded ibguard_ib || bad+=" no-ibguard_ib($order)"
+				wait_for ib_available || bad+=" no-ibguard_ib($order)"
 				for m in $(tr ' ' '\n' <<<"$order" | tac); do insert $m || bad+=" insert-$m($order)"; done
 				[ "$(mock_qp)" = "init: EACCES" ] || bad+=" not-enforced($order)"
 				orders=$((orders + 1))
