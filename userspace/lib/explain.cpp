@@ -342,6 +342,15 @@ void resolve_cgroup(Subject& subject, const Environment& env) {
   subject.cgroup_chain = env.cgroup_chain(*subject.cgroup_id, error);
 }
 
+// What the file's path tells: everything map rules match on.
+void apply_facts(MapObject& map, const Environment::FileFacts& facts) {
+  map.file = facts.key;
+  map.chardev = facts.chardev;
+  map.chardev_known = true;
+  map.fstype = facts.fstype;
+  map.ancestors = facts.ancestors;
+}
+
 // Completes a reported map object from its path, when the path still names
 // the same inode.
 void resolve_reported_file(MapObject& map, const Environment& env) {
@@ -349,12 +358,7 @@ void resolve_reported_file(MapObject& map, const Environment& env) {
   if (map.file) map.fstype = env.fstype(map.file->dev, error);
   if (!map.path) return;
   auto facts = env.file_facts(*map.path, error);
-  if (!facts || (map.file && !(facts->key == *map.file))) return;
-  map.file = facts->key;
-  map.chardev = facts->chardev;
-  map.chardev_known = true;
-  map.fstype = facts->fstype;
-  map.ancestors = facts->ancestors;
+  if (facts && (!map.file || facts->key == *map.file)) apply_facts(map, *facts);
 }
 
 }  // namespace
@@ -363,11 +367,7 @@ void complete_map_object(MapObject& object, const Environment& env) {
   std::string error;
   auto facts = env.file_facts(*object.path, error);
   if (!facts) bad_input(error);
-  object.file = facts->key;
-  object.chardev = facts->chardev;
-  object.chardev_known = true;
-  object.fstype = facts->fstype;
-  object.ancestors = facts->ancestors;
+  apply_facts(object, *facts);
 }
 
 Request request_from_json(const nlohmann::json& event, const Environment& env) {
