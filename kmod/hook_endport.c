@@ -9,13 +9,25 @@
  * ib_core registers for itself (its SMA, SA, CM) are never denied: only
  * agents whose send handler lies in ib_umad, the module that registers on
  * behalf of user space, are checked.
+ *
+ * Receiving has no task to decide for: ib_mad delivers from its workqueue.
+ * As upstream keeps a per-agent flag, each allowed agent is recorded with
+ * who registered it (an allowed registration is redirected to
+ * register_agent_recorded(), which calls the original and records the
+ * agent), every policy change re-decides the flag against that task, and
+ * while it says revoked, a handler on ib_umad's receive handler frees what
+ * arrives for the agent instead of queueing it for user space.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ftrace.h>
+#include <linux/hashtable.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/ptrace.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <rdma/ib_mad.h>
 #include "ib.h"
@@ -27,15 +39,19 @@ static unsigned long umad_send_handler;
  * __module_address() is not exported; sprint_symbol() names the module that
  * owns an address, and does not sleep.
  */
-static bool in_ib_umad(unsigned long addr)
+static bool owned_by_ib_umad(unsigned long addr)
 {
 	char sym[KSYM_SYMBOL_LEN];
-	size_t len;
+	size_t len = sprint_symbol(sym, addr);
 
+	return len >= 10 && !strcmp(sym + len - 10, " [ib_umad]");
+}
+
+static bool in_ib_umad(unsigned long addr)
+{
 	if (addr == READ_ONCE(umad_send_handler))
 		return true;
-	len = sprint_symbol(sym, addr);
-	if (len < 10 || strcmp(sym + len - 10, " [ib_umad]"))
+	if (!owned_by_ib_umad(addr))
 		return false;
 	WRITE_ONCE(umad_send_handler, addr);
 	return true;
@@ -67,10 +83,286 @@ bool ibguard_endport_allowed(struct ib_device *device, u32 port,
 	p = rcu_dereference(ibguard_active_policy);
 	if (p)
 		deny = ibguard_conclude(p, ibguard_endport_first_match(p, d.device,
-								       d.port),
+								       d.port,
+								       NULL),
 					&d);
 	rcu_read_unlock();
 	return !deny;
+}
+
+/*
+ * The user-space SMI agents ibguard allowed, keyed by the agent. Entries
+ * are added by register_agent_recorded() and leave when ib_umad unregisters
+ * the agent, which it does only after it stopped queueing for it; the
+ * receive handler looks them up under RCU.
+ */
+struct agent_entry {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	const struct ib_mad_agent *agent;
+	bool revoked;			/* receive drops while set */
+	/* under agents_lock */
+	struct ibguard_identity who;
+};
+
+static DEFINE_HASHTABLE(agents, 6);
+static DEFINE_SPINLOCK(agents_lock);
+/* Only while the hooks are attached do entries follow agents. */
+static bool agents_enabled;
+
+static struct agent_entry *agent_find(const struct ib_mad_agent *agent)
+{
+	struct agent_entry *entry;
+
+	hash_for_each_possible_rcu(agents, entry, node, (unsigned long)agent)
+		if (entry->agent == agent)
+			return entry;
+	return NULL;
+}
+
+static void agent_drop(struct agent_entry *entry)
+{
+	hash_del_rcu(&entry->node);
+	ibguard_identity_put(&entry->who);
+	kfree_rcu(entry, rcu);
+}
+
+static void agent_record(struct agent_entry *entry,
+			 const struct ib_mad_agent *agent)
+{
+	entry->agent = agent;
+	ibguard_identity_get(&entry->who);
+	spin_lock(&agents_lock);
+	if (agents_enabled) {
+		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
+		entry = NULL;
+	}
+	spin_unlock(&agents_lock);
+	if (entry) {
+		ibguard_identity_put(&entry->who);
+		kfree(entry);
+	}
+}
+
+/* void ib_unregister_mad_agent(struct ib_mad_agent *mad_agent) */
+static void notrace unregister_agent_handler(unsigned long ip,
+					     unsigned long parent_ip,
+					     struct ftrace_ops *ops,
+					     struct ftrace_regs *fregs)
+{
+	const struct ib_mad_agent *agent =
+		(const struct ib_mad_agent *)ftrace_get_regs(fregs)->di;
+	struct agent_entry *entry;
+
+	spin_lock(&agents_lock);
+	entry = agent_find(agent);
+	if (entry)
+		agent_drop(entry);
+	spin_unlock(&agents_lock);
+}
+
+static void agents_enable(bool enable)
+{
+	struct agent_entry *entry;
+	struct hlist_node *tmp;
+	int bkt;
+
+	spin_lock(&agents_lock);
+	agents_enabled = enable;
+	/* Unfollowed, an entry could outlive its agent. */
+	if (!enable)
+		hash_for_each_safe(agents, bkt, tmp, entry, node)
+			agent_drop(entry);
+	spin_unlock(&agents_lock);
+}
+
+static void revalidate_agents_fn(struct work_struct *work)
+{
+	const struct ibguard_policy *p;
+	struct agent_entry *entry;
+	int bkt;
+
+	spin_lock(&agents_lock);
+	rcu_read_lock();
+	p = rcu_dereference(ibguard_active_policy);
+	hash_for_each(agents, bkt, entry, node) {
+		const struct ib_mad_agent *agent = entry->agent;
+		struct ibguard_decision d = {
+			.cls = IBGUARD_CLASS_ENDPORT,
+			.operation = "revalidate",
+			.device = dev_name(&agent->device->dev),
+			.port = agent->port_num,
+			.qp_num = agent->qp->qp_num,
+			.who = &entry->who,
+		};
+		bool revoke = p &&
+			ibguard_revalidate(p,
+					   ibguard_endport_first_match(p, d.device,
+								       d.port,
+								       &entry->who),
+					   false, &d);
+
+		if (revoke && !entry->revoked)
+			ibguard_revoked(&d);
+		WRITE_ONCE(entry->revoked, revoke);
+	}
+	rcu_read_unlock();
+	spin_unlock(&agents_lock);
+}
+
+static DECLARE_WORK(revalidate_agents_work, revalidate_agents_fn);
+
+/*
+ * Re-decide every recorded agent against who registered it, in the
+ * background. An agent the policy denies again stops receiving; one it
+ * allows again receives again (its sends are decided each time anyway).
+ */
+void ibguard_endport_revalidate(void)
+{
+	if (READ_ONCE(agents_enabled))
+		queue_work(system_unbound_wq, &revalidate_agents_work);
+}
+
+/*
+ * Entered instead of ib_umad's receive handler for a revoked agent: the MAD
+ * is freed, as ib_mad does for one that upstream's check refuses, and user
+ * space never sees it.
+ */
+static void drop_received_mad(struct ib_mad_agent *agent,
+			      struct ib_mad_send_buf *send_buf,
+			      struct ib_mad_recv_wc *mad_recv_wc)
+{
+	ib_free_recv_mad(mad_recv_wc);
+	atomic_dec(&ibguard_ib_inflight);
+}
+
+/* ib_umad's static void recv_handler(agent, send_buf, mad_recv_wc) */
+static void notrace receive_handler(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *ops,
+				    struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct agent_entry *entry;
+	bool drop;
+
+	rcu_read_lock();
+	entry = agent_find((const struct ib_mad_agent *)regs->di);
+	drop = entry && READ_ONCE(entry->revoked) &&
+	       ibguard_mode() == IBGUARD_MODE_ENFORCING;
+	rcu_read_unlock();
+	if (!drop)
+		return;
+	atomic_inc(&ibguard_ib_inflight);
+	instruction_pointer_set(regs, (unsigned long)drop_received_mad);
+}
+
+static struct ftrace_ops receive_ops = {
+	.func = receive_handler,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		 FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT,
+};
+
+/*
+ * ib_umad's receive handler is static: its address is learnt from the
+ * first registration and the handler attached there. receive_lock orders
+ * that against detaching and against ib_umad going away.
+ */
+static DEFINE_MUTEX(receive_lock);
+static unsigned long receive_ip;	/* attached there; 0: not attached */
+static bool receive_enabled;
+
+static void receive_detach(void)
+{
+	lockdep_assert_held(&receive_lock);
+	if (!receive_ip)
+		return;
+	/* The filter stays until the next attach resets it: unused till then. */
+	ibguard_detach(&receive_ops);
+	receive_ip = 0;
+}
+
+/*
+ * Makes sure revoked agents with this receive handler stop receiving.
+ * Returns 1 when the agent is to be recorded, 0 when the hooks are going
+ * away (it is then not), or an error: the registration must fail.
+ */
+static int receive_follow(ib_mad_recv_handler recv_handler)
+{
+	unsigned long addr = (unsigned long)recv_handler;
+	int err = 0;
+
+	mutex_lock(&receive_lock);
+	/* A send-only agent: nothing to follow. */
+	if (!receive_enabled || !addr || addr == receive_ip)
+		goto out;
+	if (!owned_by_ib_umad(addr)) {
+		err = -EINVAL;
+		goto out;
+	}
+	/* ib_umad was reloaded elsewhere: its old agents are gone. */
+	receive_detach();
+	err = ftrace_set_filter_ip(&receive_ops, addr, 0, 1);
+	if (!err)
+		err = register_ftrace_function(&receive_ops);
+	if (err) {
+		pr_err_ratelimited("cannot attach to ib_umad's receive handler: %d; subnet-management agents cannot be registered\n",
+				   err);
+		goto out;
+	}
+	receive_ip = addr;
+out:
+	if (!err)
+		err = receive_enabled;
+	mutex_unlock(&receive_lock);
+	return err;
+}
+
+static void receive_enable(bool enable)
+{
+	mutex_lock(&receive_lock);
+	receive_enabled = enable;
+	if (!enable)
+		receive_detach();
+	mutex_unlock(&receive_lock);
+}
+
+/*
+ * Entered instead of ib_register_mad_agent() for a user-space SMI agent
+ * that register_agent_handler() allowed: registers it, then records it.
+ */
+static struct ib_mad_agent *
+register_agent_recorded(struct ib_device *device, u32 port_num,
+			enum ib_qp_type qp_type,
+			struct ib_mad_reg_req *mad_reg_req, u8 rmpp_version,
+			ib_mad_send_handler send_handler,
+			ib_mad_recv_handler recv_handler, void *context,
+			u32 registration_flags)
+{
+	struct agent_entry *entry = kzalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
+	struct ib_mad_agent *agent;
+	int followed;
+
+	if (!entry) {
+		agent = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	followed = receive_follow(recv_handler);
+	if (followed < 0) {
+		agent = ERR_PTR(followed);
+		goto out;
+	}
+	/* Passes register_agent_handler(): called from this module. */
+	agent = ib_register_mad_agent(device, port_num, qp_type, mad_reg_req,
+				      rmpp_version, send_handler, recv_handler,
+				      context, registration_flags);
+	if (!IS_ERR(agent) && followed) {
+		agent_record(entry, agent);
+		entry = NULL;
+	}
+out:
+	kfree(entry);
+	atomic_dec(&ibguard_ib_inflight);
+	return agent;
 }
 
 /*
@@ -87,10 +379,17 @@ static void notrace register_agent_handler(unsigned long ip,
 
 	if (regs->dx != IB_QPT_SMI || !in_ib_umad(regs->r9))
 		return;
+	/* register_agent_recorded() calling the original. */
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
 	/* ERR_PTR(-EACCES) and -EACCES are the same register value. */
 	if (!ibguard_endport_allowed((struct ib_device *)regs->di, regs->si,
-				     "register_smi_agent"))
+				     "register_smi_agent")) {
 		ibguard_deny_call(regs);
+		return;
+	}
+	atomic_inc(&ibguard_ib_inflight);
+	instruction_pointer_set(regs, (unsigned long)register_agent_recorded);
 }
 
 static struct ftrace_ops register_agent_ops = {
@@ -99,25 +398,66 @@ static struct ftrace_ops register_agent_ops = {
 		 FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT,
 };
 
-static const char *const register_agent_fn[] = { "ib_register_mad_agent" };
+static struct ftrace_ops unregister_agent_ops = {
+	.func = unregister_agent_handler,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
+		 FTRACE_OPS_FL_PERMANENT,
+};
 
+static const char *const register_agent_fn[] = { "ib_register_mad_agent" };
+static const char *const unregister_agent_fn[] = { "ib_unregister_mad_agent" };
+
+/* Followed first, so that no recorded agent leaves unseen. */
 int ibguard_endport_attach(void)
 {
-	return ibguard_attach(&register_agent_ops, register_agent_fn, 1);
+	int err;
+
+	agents_enable(true);
+	receive_enable(true);
+	err = ibguard_attach(&unregister_agent_ops, unregister_agent_fn, 1);
+	if (err)
+		goto out_disable;
+	err = ibguard_attach(&register_agent_ops, register_agent_fn, 1);
+	if (err)
+		goto out_unregister;
+	return 0;
+
+out_unregister:
+	ibguard_detach(&unregister_agent_ops);
+out_disable:
+	receive_enable(false);
+	agents_enable(false);
+	return err;
 }
 
 void ibguard_endport_detach(void)
 {
 	ibguard_detach(&register_agent_ops);
+	receive_enable(false);
+	agents_enable(false);
+	cancel_work_sync(&revalidate_agents_work);
+	ibguard_detach(&unregister_agent_ops);
 }
 
-/* Does ib_core have the endport class's attach point? */
+/* Does ib_core have the endport class's attach points? */
 int ibguard_endport_probe(const char **missing)
 {
-	return ibguard_attach_probe(register_agent_fn, 1, missing);
+	return ibguard_attach_probe(register_agent_fn, 1, missing) ?:
+	       ibguard_attach_probe(unregister_agent_fn, 1, missing);
+}
+
+/* ib_umad is going: its receive handler's address will mean nothing. */
+void ibguard_endport_umad_going(void)
+{
+	mutex_lock(&receive_lock);
+	receive_detach();
+	mutex_unlock(&receive_lock);
+	WRITE_ONCE(umad_send_handler, 0);
 }
 
 void ibguard_endport_exit(void)
 {
 	ftrace_free_filter(&register_agent_ops);
+	ftrace_free_filter(&unregister_agent_ops);
+	ftrace_free_filter(&receive_ops);
 }

@@ -21,6 +21,8 @@ int ibguard_endport_attach(void);
 void ibguard_endport_detach(void);
 void ibguard_endport_exit(void);
 int ibguard_endport_probe(const char **missing);
+void ibguard_endport_revalidate(void);
+void ibguard_endport_umad_going(void);
 struct ib_mad_agent;
 bool ibguard_from_user_agent(const struct ib_mad_agent *agent);
 bool ibguard_endport_allowed(struct ib_device *device, u32 port,

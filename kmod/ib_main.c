@@ -33,11 +33,36 @@ static void ib_hooks_detach(void)
 	ibguard_pkey_detach();
 }
 
+/* A new policy: QPs and subnet-management agents are decided again. */
+static void ib_revalidate(void)
+{
+	ibguard_pkey_revalidate();
+	ibguard_endport_revalidate();
+}
+
 static const struct ibguard_hook_ops ib_hook_ops = {
 	.owner = THIS_MODULE,
 	.attach = ib_hooks_attach,
 	.detach = ib_hooks_detach,
-	.revalidate = ibguard_pkey_revalidate,
+	.revalidate = ib_revalidate,
+};
+
+/*
+ * ib_umad's handlers are static and learnt at run time (hook_endport.c):
+ * once it goes, their addresses may be another module's.
+ */
+static int module_event(struct notifier_block *nb, unsigned long action,
+			void *data)
+{
+	const struct module *mod = data;
+
+	if (action == MODULE_STATE_GOING && !strcmp(mod->name, "ib_umad"))
+		ibguard_endport_umad_going();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block module_nb = {
+	.notifier_call = module_event,
 };
 
 /*
@@ -105,18 +130,26 @@ static int __init ibguard_ib_init(void)
 		       missing ?: "?", err);
 		return err;
 	}
-	err = ib_register_client(&ibguard_ib_client);
+	err = register_module_notifier(&module_nb);
 	if (err)
 		return err;
+	err = ib_register_client(&ibguard_ib_client);
+	if (err)
+		goto out_notifier;
 	err = ibguard_register_ib_hooks(&ib_hook_ops);
 	if (err) {
 		pr_err("cannot attach the InfiniBand hooks: %d; pkey and endport are unavailable\n",
 		       err);
-		ib_unregister_client(&ibguard_ib_client);
-		return err;
+		goto out_client;
 	}
 	pr_info("pkey and endport classes available\n");
 	return 0;
+
+out_client:
+	ib_unregister_client(&ibguard_ib_client);
+out_notifier:
+	unregister_module_notifier(&module_nb);
+	return err;
 }
 
 static void __exit ibguard_ib_exit(void)
@@ -129,6 +162,7 @@ static void __exit ibguard_ib_exit(void)
 	ib_unregister_client(&ibguard_ib_client);
 	ibguard_pkey_exit();
 	ibguard_endport_exit();
+	unregister_module_notifier(&module_nb);
 	pr_info("unloaded\n");
 }
 

@@ -158,7 +158,8 @@ const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy 
 						    const struct ibguard_identity *who);
 const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_policy *p,
 						       const char *device,
-						       u32 port);
+						       u32 port,
+						       const struct ibguard_identity *who);
 void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule);
 u64 ibguard_policy_rule_hits(const struct ibguard_policy *p, u32 rule);
 void ibguard_policy_reset_hits(struct ibguard_policy *p);

@@ -40,6 +40,7 @@ enum ibguard_mode ibguard_mode(void)
 {
 	return READ_ONCE(current_mode);
 }
+EXPORT_SYMBOL_GPL(ibguard_mode);
 
 u64 ibguard_generation(void)
 {

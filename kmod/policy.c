@@ -388,7 +388,7 @@ const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy 
 EXPORT_SYMBOL_GPL(ibguard_pkey_first_match);
 
 static u32 scan_endport(const struct ibguard_policy *p, const char *device,
-			u32 port, u32 best)
+			u32 port, const struct ibguard_identity *who, u32 best)
 {
 	u32 key = endport_key(device, port);
 	u32 i = ibguard_u32_lower_bound(p->endport_index, p->nr_endport_index,
@@ -402,7 +402,7 @@ static u32 scan_endport(const struct ibguard_policy *p, const char *device,
 		if (!!rule->endport.device == !!device &&
 		    (!device || !strcmp(rule->endport.device, device)) &&
 		    rule->endport.port == port &&
-		    ibguard_subjects_match(rule, NULL))
+		    ibguard_subjects_match(rule, who))
 			return p->endport_index[i].rule;
 	}
 	return best;
@@ -410,20 +410,22 @@ static u32 scan_endport(const struct ibguard_policy *p, const char *device,
 
 /*
  * The first endport rule that applies to (device, port) for the current
- * task: rules naming both, either, or neither ("*") are candidates.
+ * task (who == NULL) or a recorded one: rules naming both, either, or
+ * neither ("*") are candidates.
  */
 const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_policy *p,
 						       const char *device,
-						       u32 port)
+						       u32 port,
+						       const struct ibguard_identity *who)
 {
 	u32 best = NO_RULE;
 
 	if (!p->nr_endport_index)
 		return NULL;
-	best = scan_endport(p, device, port, best);
-	best = scan_endport(p, device, 0, best);
-	best = scan_endport(p, NULL, port, best);
-	best = scan_endport(p, NULL, 0, best);
+	best = scan_endport(p, device, port, who, best);
+	best = scan_endport(p, device, 0, who, best);
+	best = scan_endport(p, NULL, port, who, best);
+	best = scan_endport(p, NULL, 0, who, best);
 	return best == NO_RULE ? NULL : &p->rules[best];
 }
 EXPORT_SYMBOL_GPL(ibguard_endport_first_match);

@@ -116,6 +116,18 @@ expect_eq "a QP of uid 1001 survives a rule for uid 1000 (loaded by root)" "rts 
 	"$(query_line 1)"
 finish
 
+# --- an alternate path alone ---------------------------------------------------
+load -- "pkey 0x7fff deny"
+hold 1000 create rc 1 init 1 1 alt 1 2 rtr rts create rc 1 init 1 1 alt 1 3 rtr rts wait \
+	use 1 query use 2 query
+load -- "pkey 0x8002 deny uid 1000"
+release
+expect_eq "a QP whose alternate path's P_Key is now denied is cut off (primary allowed)" \
+	"err 1:1 fatal=1" "$(query_line 1)"
+expect_eq "a QP whose alternate path is still allowed keeps working" "rts 1:1 fatal=0" \
+	"$(query_line 2)"
+finish
+
 # --- --no-revoke ---------------------------------------------------------------
 load -- "pkey 0x7fff deny"
 hold 1000 create rc 1 init 1 1 rtr rts wait query wait query
@@ -187,31 +199,90 @@ expect_eq "the racing tasks only saw success or EACCES" "0 0 0 0" \
 echo "# racers: $(for w in 1 2 3 4; do tail -n 1 "$work/race$w"; done | paste -sd'|')"
 echo "# revoked during the race: $(revoked)"
 
-# --- a subnet-management session opened under an allowing policy ---------------
-load -- "endport mock0 1 allow uid 0" "endport * * deny uid 4242"
-rm -f "$work/smi"
-mkfifo "$work/smi"
-"$IBG_BUILD/selftests/smiagent" mock0 1 1 <"$work/smi" >"$work/smiout" 2>&1 &
-agent=$!
-exec 4>"$work/smi"
-smi() { # the answer to one more NodeInfo Get
+# --- subnet-management sessions opened under an allowing policy --------------
+# An SM's agent on port 1 (sends) and one on port 2 registered for traps
+# (receives), both root, opened before the policies that follow.
+endport_revoked() { $IBGUARDCTL stats -j | jq .classes.endport.revoked; }
+# smi_start FD NAME PORT [traps]: an smiagent on PORT, commands through FD.
+smi_start() {
+	local fd=$1 name=$2
+	shift 2
+	rm -f "$work/$name.in"
+	mkfifo "$work/$name.in"
+	"$IBG_BUILD/selftests/smiagent" mock0 "$@" <"$work/$name.in" >"$work/$name.out" 2>&1 &
+	smi_pids+=($!)
+	eval "exec $fd>\"\$work/\$name.in\""
+}
+# smi FD NAME COMMAND: COMMAND's one line of output (up to 10 s).
+smi() {
 	local n
-	n=$(($(grep -c '^nodeinfo' "$work/smiout") + 1))
-	echo >&4
-	for i in $(seq 1 50); do
-		[ "$(grep -c '^nodeinfo' "$work/smiout")" -ge "$n" ] && break
+	n=$(($(wc -l <"$work/$2.out") + 1))
+	echo "$3" >&"$1"
+	for i in $(seq 1 100); do
+		[ "$(wc -l <"$work/$2.out")" -ge "$n" ] && break
 		sleep 0.1
 	done
-	grep '^nodeinfo' "$work/smiout" | sed -n "${n}p"
+	sed -n "${n}p" "$work/$2.out"
 }
-expect_eq "the QP0 agent registers and works" "nodeinfo: ok" "$(smi)"
+# trap_received: the SM on port 1 sends a trap to LID 2; what the agent on
+# port 2 receives: "trap TID" when it is that trap, else the error.
+trap_received() {
+	local sent got
+	sent=$(smi 4 sm "trap 2")
+	got=$(smi 5 listener recv)
+	case $sent in
+	"trap: ok "*) [ "$got" = "recv: trap ${sent#trap: ok }" ] && echo received || echo "$got" ;;
+	*) echo "not sent: $sent" ;;
+	esac
+}
+# settled: revalidation runs in the background after a load.
+settled() { sleep 1; }
+
+load -- "endport * * deny uid 4242"
+smi_pids=()
+smi_start 4 sm 1
+smi_start 5 listener 2 traps
+expect_eq "the QP0 agent registers and works" "nodeinfo: ok" "$(smi 4 sm 'nodeinfo 1')"
+expect_eq "an agent registered for traps receives one" received "$(trap_received)"
+$IBGUARDCTL stats reset >/dev/null
+# Two loads, one denied send and two revocations.
+timeout 30 $IBGUARDCTL monitor -j -n 5 >"$work/smi-events" 2>&1 &
+monitor=$!
+sleep 0.5
 load -- "endport mock0 1 deny uid 0"
 expect_eq "after a denying load the open session can no longer send" \
-	"nodeinfo: EACCES (Permission denied)" "$(smi)"
+	"nodeinfo: EACCES (Permission denied)" "$(smi 4 sm 'nodeinfo 1')"
 load -- "endport mock0 2 deny uid 0"
-expect_eq "a load that allows it again restores it" "nodeinfo: ok" "$(smi)"
-exec 4>&-
-wait $agent
+expect_eq "a load that allows it again restores it" "nodeinfo: ok" "$(smi 4 sm 'nodeinfo 1')"
+settled
+expect_eq "an agent the new policy denies receives nothing" "recv: ETIMEDOUT (Connection timed out)" \
+	"$(trap_received)"
+wait $monitor
+expect_eq "each agent's revocation reaches the monitor, once" \
+	"revoked endport revalidate 0 mock0 1|revoked endport revalidate 0 mock0 2" \
+	"$(jq -r 'select(.type == "revoked") | [.type, .class, .operation, .uid, .device, .port] | join(" ")' \
+		"$work/smi-events" | paste -sd'|')"
+expect_eq "stats: two endport revocations" 2 "$(endport_revoked)"
+load -- "mode permissive" "endport mock0 2 deny uid 0"
+settled
+expect_eq "permissive mode: the agent receives" received "$(trap_received)"
+$IBGUARDCTL mode enforcing >/dev/null
+settled
+expect_eq "switching to enforcing mode stops it again" "recv: ETIMEDOUT (Connection timed out)" \
+	"$(trap_received)"
+load -- "endport * * deny uid 4242"
+settled
+expect_eq "a load that allows it again lets it receive again" received "$(trap_received)"
+load -- "endport mock0 2 deny uid 4242" "endport mock0 2 deny uid 0"
+settled
+load --no-revoke -- "endport * * deny uid 4242"
+settled
+expect_eq "load --no-revoke leaves a revoked agent as it was" "recv: ETIMEDOUT (Connection timed out)" \
+	"$(trap_received)"
+exec 4>&- 5>&-
+wait "${smi_pids[@]}"
+expect_eq "the agents' sessions ended cleanly" "register: ok|register: ok" \
+	"$(head -qn1 "$work/sm.out" "$work/listener.out" | paste -sd'|')"
 
 rmmod ibguard_ib ibguard mockhca
 

@@ -429,8 +429,9 @@ int main(int argc, char** argv) {
   load->add_flag("--dry-run", dry_run, "Validate in the kernel without changing anything");
   bool no_revoke = false;
   load->add_flag("--no-revoke", no_revoke,
-                 "Leave live QPs alone: only new setups follow the new policy (by default QPs "
-                 "it denies are moved to the error state)");
+                 "Leave live QPs and agents alone: only new setups follow the new policy (by "
+                 "default QPs it denies are moved to the error state and QP0 agents it denies "
+                 "are cut off)");
   bool timing = false;
   load->add_flag("--timing", timing,
                  "Print to stderr how long compiling (reading, parsing, resolving names) and "
