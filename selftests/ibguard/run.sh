@@ -55,8 +55,10 @@ for entry in "${all_tests[@]}"; do
 		insmod "${IBG_MODULES:-$build}/ibguard.ko" || echo "# insmod ibguard.ko failed"
 	fi
 	log=$(mktemp)
+	started=$SECONDS
 	"${prog[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	echo "# $name took $((SECONDS - started)) s"
 	if [ "$setup" = module ]; then
 		rmmod ibguard || { echo "not ok - $name: rmmod ibguard after the test"; status=1; }
 	fi
