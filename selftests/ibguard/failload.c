@@ -165,9 +165,12 @@ static unsigned int put_rules(struct nlmsghdr *nlh, bool longer)
 	return n;
 }
 
-/* One load over a fresh socket; returns 0 or the first error. */
+/*
+ * One load over a fresh socket; returns 0 or the first error, *answered
+ * whether that came from the kernel's answer (not the socket layer).
+ */
 static int load(__u32 fail_nth, bool longer, unsigned int *nr_rules,
-		long *fail_nth_left)
+		long *fail_nth_left, bool *answered)
 {
 	static char buf[65536];
 	char num[16];
@@ -210,6 +213,7 @@ static int load(__u32 fail_nth, bool longer, unsigned int *nr_rules,
 				    NULL, NULL);
 	*fail_nth_left = read_fail_nth();
 	write_file("/proc/thread-self/fail-nth", "0");
+	*answered = conn.answered;
 	genl_close(&conn);
 	return err;
 }
@@ -262,7 +266,8 @@ int main(int argc, char **argv)
 		bool longer = n % 2;
 		unsigned int nr_rules = 0;
 		long left = -1;
-		int err = load(n, longer, &nr_rules, &left);
+		bool answered = false;
+		int err = load(n, longer, &nr_rules, &left, &answered);
 
 		if (genl_get_status(&probe, &after)) {
 			fprintf(stderr, "failload: attempt %u: GET_STATUS failed\n", n);
@@ -293,13 +298,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			fprintf(stdout,
-				"failload: %lu faults injected into policy loads (ENOMEM %lu, ENOBUFS %lu, answer lost %lu, committed despite a fault %lu); each left the previous policy whole and no staging memory; load %u without a fault succeeded\n",
+				"failload: %lu faults injected into policy loads (ENOMEM %lu, ENOBUFS %lu, answer lost or its read failed %lu, committed despite a fault %lu); each left the previous policy whole and no staging memory; load %u without a fault succeeded\n",
 			       injected, errors[ENOMEM], errors[ENOBUFS], lost,
 			       committed_anyway, n);
 			return bad ? 2 : 0;
 		}
 		injected++;
-		if (err == -EAGAIN || err == -ETIMEDOUT) {
+		if (err == -EAGAIN || err == -ETIMEDOUT || (err && !answered)) {
+			/*
+			 * No answer read: it was lost, or recvmsg() failed
+			 * after taking it (with audit on, storing the sender's
+			 * address allocates: audit_sockaddr()).
+			 */
 			lost++;
 		} else if (err < 0 && -err < MAX_ERRNO) {
 			errors[-err]++;
@@ -311,7 +321,7 @@ int main(int argc, char **argv)
 			}
 		}
 		if (after.generation == before.generation + 1 &&
-		    after.rules == nr_rules && err != -EAGAIN) {
+		    after.rules == nr_rules && answered) {
 			/*
 			 * The fault hit something after the commit point (the
 			 * answer's socket buffer accounting, say): the commit

@@ -96,6 +96,7 @@ int genl_transact(struct genl_conn *conn, struct nlmsghdr *req,
 	int ret;
 
 	conn->ext_msg[0] = '\0';
+	conn->answered = false;
 	req->nlmsg_seq = ++conn->seq;
 	if (mnl_socket_sendto(conn->sock, req, req->nlmsg_len) < 0)
 		return -errno;
@@ -109,6 +110,7 @@ int genl_transact(struct genl_conn *conn, struct nlmsghdr *req,
 		    nlh->nlmsg_seq == req->nlmsg_seq) {
 			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
 
+			conn->answered = true;
 			if (err->error)
 				read_ext_ack(conn, nlh);
 			return err->error;
@@ -116,8 +118,10 @@ int genl_transact(struct genl_conn *conn, struct nlmsghdr *req,
 		ret = mnl_cb_run(buf, len, req->nlmsg_seq, portid, cb, data);
 		if (ret < 0)
 			return -errno;
-		if (ret == MNL_CB_STOP)
+		if (ret == MNL_CB_STOP) {
+			conn->answered = true;
 			return 0;
+		}
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/ibguard.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct genl_conn {
@@ -13,6 +14,11 @@ struct genl_conn {
 	uint16_t family;
 	uint32_t seq;
 	char ext_msg[256];	/* extended ACK message of the last error */
+	/*
+	 * Did the last genl_transact() get the kernel's answer? false when
+	 * sending or receiving failed in the socket layer instead.
+	 */
+	bool answered;
 };
 
 /* Opens a socket and resolves the ibguard family. Returns 0 or -errno. */
