@@ -29,7 +29,8 @@ load() { # [ibguardctl load options] -- policy lines
 	$IBGUARDCTL load "${opts[@]}" "$work/policy.conf" >/dev/null
 }
 
-revoked() { $IBGUARDCTL stats -j | jq .classes.pkey.revoked; }
+# revoked [CLASS]: the revocations counted for CLASS (default pkey).
+revoked() { $IBGUARDCTL stats -j | jq ".classes.${1:-pkey}.revoked"; }
 
 # hold UID STEPS...: qpctl as UID in the background, stopping at each "wait"
 # step until release; its output in $work/held.
@@ -202,7 +203,6 @@ echo "# revoked during the race: $(revoked)"
 # --- subnet-management sessions opened under an allowing policy --------------
 # An SM's agent on port 1 (sends) and one on port 2 registered for traps
 # (receives), both root, opened before the policies that follow.
-endport_revoked() { $IBGUARDCTL stats -j | jq .classes.endport.revoked; }
 # smi_start FD NAME PORT [traps]: an smiagent on PORT, commands through FD.
 smi_start() {
 	local fd=$1 name=$2
@@ -262,7 +262,7 @@ expect_eq "each agent's revocation reaches the monitor, once" \
 	"revoked endport revalidate 0 mock0 1|revoked endport revalidate 0 mock0 2" \
 	"$(jq -r 'select(.type == "revoked") | [.type, .class, .operation, .uid, .device, .port] | join(" ")' \
 		"$work/smi-events" | paste -sd'|')"
-expect_eq "stats: two endport revocations" 2 "$(endport_revoked)"
+expect_eq "stats: two endport revocations" 2 "$(revoked endport)"
 load -- "mode permissive" "endport mock0 2 deny uid 0"
 settled
 expect_eq "permissive mode: the agent receives" received "$(trap_received)"
