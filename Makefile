@@ -63,6 +63,8 @@ endef
 
 modules:
 	$(call kbuild,ibguard,kmod)
+	@if [ -d "$$(. scripts/lib.sh; ibg_kernel_dir $(KVER))/lib/modules/$(KVER)/kernel" ]; then \
+		scripts/module-index $(KVER) $(MODDIR); fi
 
 test-modules:
 	$(call kbuild,selftests,selftests/ibguard/kmod)

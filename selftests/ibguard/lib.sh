@@ -60,6 +60,28 @@ tap_done() {
 	[ $tap_failed = 0 ]
 }
 
+# install_modules: ibguard.ko and ibguard_ib.ko into the guest's module tree
+# (extra/ibguard), with depmod's index for it that scripts/module-index
+# wrote on the host; the tree's own index is kept for uninstall_modules.
+IBG_MODULE_TREE=/lib/modules/$(uname -r)
+install_modules() {
+	local index=$IBG_MODULES/module-index
+	if [ ! -f "$index/modules.dep.bin" ]; then
+		echo "# no module index in $IBG_MODULES (make builds it)"
+		return 1
+	fi
+	mkdir -p "$IBG_MODULE_TREE/extra/ibguard" /tmp/ibg-module-index
+	cp -p "$IBG_MODULE_TREE"/modules.* /tmp/ibg-module-index/
+	cp "$IBG_MODULES/ibguard.ko" "$IBG_MODULES/ibguard_ib.ko" "$IBG_MODULE_TREE/extra/ibguard/"
+	cp "$index"/modules.* "$IBG_MODULE_TREE/"
+}
+
+uninstall_modules() {
+	rm -rf "$IBG_MODULE_TREE/extra/ibguard"
+	cp -p /tmp/ibg-module-index/modules.* "$IBG_MODULE_TREE/"
+	rm -rf /tmp/ibg-module-index
+}
+
 # rxe_pair VETH RXE NET: a veth pair VETH0/VETH1 with addresses NET.1 and
 # NET.2 (NET: three octets) and an rdma_rxe device on each, RXE0 and RXE1.
 rxe_pair() {

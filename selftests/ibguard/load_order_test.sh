@@ -6,8 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 tap_plan
 
-kver=$(uname -r)
-extra=/lib/modules/$kver/extra/ibguard
 work=$(mktemp -d /tmp/ibg-order.XXXXXX)
 
 # wait_for CONDITION...: up to 30 s for CONDITION to hold (modprobe of an
@@ -43,10 +41,9 @@ unload_all() {
 }
 
 unload_all
-mkdir -p "$extra" /run/modprobe.d
-cp "$IBG_MODULES/ibguard.ko" "$IBG_MODULES/ibguard_ib.ko" "$extra/"
+install_modules || exit 1
+mkdir -p /run/modprobe.d
 cp "$IBG_ROOT/dist/modprobe.d/ibguard.conf" /run/modprobe.d/
-depmod
 
 modprobe ibguard
 expect_eq "ibguard alone: map only, ib_core not pulled in" '["map"] no' \
@@ -137,6 +134,6 @@ rmmod mockhca
 
 expect_status "modprobe -r ibguard_ib ibguard with the policy loaded" 0 modprobe -r ibguard_ib ibguard
 unload_all
-rm -rf "$extra" /run/modprobe.d/ibguard.conf "$work"
-depmod
+rm -rf /run/modprobe.d/ibguard.conf "$work"
+uninstall_modules
 tap_done

@@ -10,13 +10,13 @@
 #    between: every decision is a denial or a would-deny, never an error;
 #  3. ibguard and ibguard_ib are inserted, given a policy and removed,
 #    cycle after cycle: operations only ever succeed or get EACCES.
-# Counts: IBG_RELOADS (default 100), IBG_MODE_FLIPS (25), IBG_UNLOAD_CYCLES
+# Counts: IBG_RELOADS (default 100), IBG_MODE_FLIPS (10), IBG_UNLOAD_CYCLES
 # (10); make check-full runs 1,000 / 500 / 100.
 . "$(dirname "$0")/lib.sh"
 tap_plan
 
 reloads=${IBG_RELOADS:-100}
-flips=${IBG_MODE_FLIPS:-25}
+flips=${IBG_MODE_FLIPS:-10}
 cycles=${IBG_UNLOAD_CYCLES:-10}
 RACEIT=$IBG_BUILD/selftests/raceit
 work=$(mktemp -d /tmp/ibg-race.XXXXXX)
@@ -51,26 +51,40 @@ printf '%s\n' "default endport deny" "endport * * allow" "pkey 0x7000-0x7fff den
 chmod 644 "$work"/*.conf
 
 workers="map_denied map_allowed qp_denied qp_allowed rxe_denied rxe_allowed"
-# start_worker NAME UID ARGS...: raceit as UID, output in $work/NAME.
+# start_worker NAME UID ARGS...: raceit as UID, output in $work/NAME; set up
+# and waiting for its stdin, the FIFO $work/go, to close.
 start_worker() {
 	local name=$1 uid=$2
 	shift 2
 	# Niced, so that the task changing things underneath gets the CPU.
 	setpriv --reuid="$uid" --regid="$uid" --clear-groups nice -n 19 "$RACEIT" "$@" \
-		>"$work/$name" 2>&1 &
+		<"$work/go" 3>&- >"$work/$name" 2>&1 &
 	eval "pid_$name=$!"
-	until grep -q running "$work/$name" 2>/dev/null; do
+	until grep -q ready "$work/$name" 2>/dev/null; do
 		kill -0 "$!" 2>/dev/null || { echo "# worker $name: $(cat "$work/$name")"; break; }
 		sleep 0.05
 	done
 }
+# All workers are set up before any loops, then start together.
 start_workers() {
+	local name
+	rm -f "$work/go"
+	mkfifo "$work/go"
+	# The one writer: the workers see the end of their stdin when it closes.
+	exec 3<>"$work/go"
 	start_worker map_denied 1000 map "$work/file" rw
 	start_worker map_allowed 1000 map "$work/file" r
 	start_worker qp_denied 1000 qp 1
 	start_worker qp_allowed 1000 qp 2
 	start_worker rxe_denied 1000 rxe ibgracerxe
 	start_worker rxe_allowed 1001 rxe ibgracerxe
+	exec 3>&-
+	for name in $workers; do
+		until grep -q running "$work/$name"; do
+			eval "kill -0 \$pid_$name" 2>/dev/null || break
+			sleep 0.05
+		done
+	done
 }
 stop_workers() {
 	local name

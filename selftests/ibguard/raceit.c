@@ -10,7 +10,9 @@
  *   raceit rxe DEVICE          the same through libibverbs on DEVICE (an
  *                              rdma_rxe device), P_Key index 0
  *
- * Prints "ok=N eacces=N other=N" (and the first other errno) on SIGTERM.
+ * Prints "ready" once set up, "running" once stdin is at its end (a test
+ * starts several workers at once by closing their pipe), and
+ * "ok=N eacces=N other=N" (and the first other errno) on SIGTERM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
 	int rxe = argc == 3 && !strcmp(argv[1], "rxe");
 	struct verbs verbs = {};
 	int fd = -1, err;
+	char go;
 
 	if (!map && !qp && !rxe) {
 		fprintf(stderr,
@@ -171,7 +174,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* Tell the test that the loop runs. */
+	/*
+	 * Set up, wait for stdin to close: the test sets up every worker
+	 * before any of them loops (under TCG a worker's setup competing with
+	 * five running loops took seconds), then starts them together.
+	 */
+	printf("ready\n");
+	fflush(stdout);
+	while (read(STDIN_FILENO, &go, 1) > 0)
+		;
 	printf("running\n");
 	fflush(stdout);
 	while (!terminated())

@@ -11,8 +11,6 @@ tap_plan
 inst=$IBG_BUILD/unit-guest
 unit=$inst/usr/lib/systemd/system/ibguard.service
 policy_dir=$inst/etc/ibguard
-kver=$(uname -r)
-extra=/lib/modules/$kver/extra/ibguard
 
 # unit_commands KEY: the unit's KEY= command lines.
 unit_commands() {
@@ -30,10 +28,9 @@ run_unit() {
 }
 
 rmmod ibguard_ib ibguard 2>/dev/null
-mkdir -p "$extra" /run/modprobe.d
-cp "$IBG_MODULES/ibguard.ko" "$IBG_MODULES/ibguard_ib.ko" "$extra/"
+install_modules || exit 1
+mkdir -p /run/modprobe.d
 cp "$inst/usr/lib/modprobe.d/ibguard.conf" /run/modprobe.d/
-depmod
 # The installed policy directory, writable for the test.
 mount -t tmpfs -o mode=0700 tmpfs "$policy_dir"
 
@@ -70,6 +67,6 @@ expect_eq "at boot, an invalid policy fails the unit and leaves the module loade
 
 rmmod ibguard
 umount "$policy_dir"
-rm -rf "$extra" /run/modprobe.d/ibguard.conf
-depmod
+rm -f /run/modprobe.d/ibguard.conf
+uninstall_modules
 tap_done
