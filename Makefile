@@ -44,10 +44,10 @@ SELFTESTS := status_test policy_test mapit nl_fuzz failload
 SELFTEST_CFLAGS := -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror -I$(ROOT)/include/uapi \
 	-I$(KSELFTEST) -I$(ROOT)/selftests/ibguard
 
-.PHONY: all modules test-modules matrix-modules ibguardctl man selftests bench-tools deps check check-full \
+.PHONY: all modules module-index test-modules matrix-modules ibguardctl man selftests bench-tools deps check check-full \
 	check-debug demo bench fuzz install dkms-install unit-guest clean
 
-all: modules test-modules ibguardctl man selftests bench-tools
+all: modules module-index test-modules ibguardctl man selftests bench-tools
 
 # Out-of-tree Kbuild writes next to its sources; link the sources into a
 # per-kernel directory under build/ so the tree stays clean.
@@ -63,6 +63,11 @@ endef
 
 modules:
 	$(call kbuild,ibguard,kmod)
+
+# depmod's index for a guest kernel's modules with ibguard installed, which
+# the guest tests that modprobe ibguard put in place (scripts/module-index);
+# nothing for a kernel that is not a fetched guest kernel.
+module-index: modules
 	@if [ -d "$$(. scripts/lib.sh; ibg_kernel_dir $(KVER))/lib/modules/$(KVER)/kernel" ]; then \
 		scripts/module-index $(KVER) $(MODDIR); fi
 
@@ -77,7 +82,7 @@ matrix-modules:
 	@for k in $(KERNELS); do \
 		v=$$(. scripts/lib.sh; ibg_resolve_kernel $$k) || \
 			{ echo "kernel $$k has not been fetched: run make deps" >&2; exit 1; }; \
-		[ "$$v" = "$(KVER)" ] || $(MAKE) --no-print-directory modules test-modules \
+		[ "$$v" = "$(KVER)" ] || $(MAKE) --no-print-directory modules module-index test-modules \
 			KVER=$$v KDIR=/lib/modules/$$v/build MODDIR=$(BUILD)/kernels/$$v || exit 1; \
 	done
 
