@@ -77,6 +77,10 @@ void Client::load(const policy::Policy& policy, const LoadOptions& options) {
     throw;
   }
 
+  // No other load can commit while this one stages: if the answer to the
+  // commit is lost, comparing with this tells what the commit did.
+  std::optional<std::uint64_t> generation_before = readable_generation();
+
   // From here on, any failure aborts the staging (closing the socket would
   // too, but the socket may live on).
   bool committed = false;
@@ -126,8 +130,45 @@ void Client::load(const policy::Policy& policy, const LoadOptions& options) {
   auto commit = request(IBGUARD_CMD_POLICY_COMMIT);
   if (options.dry_run) commit.put_flag(IBGUARD_ATTR_DRY_RUN);
   if (!options.revoke) commit.put_flag(IBGUARD_ATTR_NO_REVOKE);
-  socket_.transact(commit, {}, options.dry_run ? "validating the policy" : "committing the policy");
+  try {
+    socket_.transact(commit, {},
+                     options.dry_run ? "validating the policy" : "committing the policy");
+  } catch (const AnswerLost& lost) {
+    committed = true;  // The kernel ended the staging, whatever it answered.
+    throw lost_commit_error(lost, options.dry_run, generation_before, readable_generation());
+  }
   committed = true;
+}
+
+std::optional<std::uint64_t> Client::readable_generation() {
+  try {
+    return status().generation;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+Error lost_commit_error(const AnswerLost& lost, bool dry_run, std::optional<std::uint64_t> before,
+                        std::optional<std::uint64_t> after) {
+  std::string what = fmt::format("{}; the kernel's answer was lost", lost.what());
+  if (dry_run)
+    return Error(lost.code(), what + ": a dry run changes nothing either way",
+                 "run it again to see the verdict");
+  if (!before || !after)
+    return Error(lost.code(),
+                 what +
+                     " and the status cannot be read: whether the policy "
+                     "was loaded is unknown",
+                 "check with 'ibguardctl status' and 'ibguardctl show'");
+  if (*after == *before)
+    return Error(
+        lost.code(),
+        fmt::format("{}: the policy was not loaded, generation {} is still active", what, *after));
+  // Another load may have begun and committed once this commit ended.
+  return Error(
+      lost.code(),
+      fmt::format("{}: the active policy changed from generation {} to {}", what, *before, *after),
+      "check that it is this policy with 'ibguardctl show'");
 }
 
 void Client::flush() { load(policy::Policy{}, {}); }

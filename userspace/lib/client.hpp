@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 
+#include "error.hpp"
 #include "netlink.hpp"
 #include "policy.hpp"
 #include "status.hpp"
@@ -18,6 +19,12 @@ struct LoadOptions {
   // Re-decide live QPs against the new policy (false: they keep going).
   bool revoke = true;
 };
+
+// The error for a load whose answer to the commit was lost, from the active
+// generation before the commit and after it (unset: unreadable). The kernel
+// ends the staging whatever it answers, so the generation is what tells.
+Error lost_commit_error(const AnswerLost& lost, bool dry_run, std::optional<std::uint64_t> before,
+                        std::optional<std::uint64_t> after);
 
 class Client {
  public:
@@ -43,6 +50,8 @@ class Client {
 
  private:
   nl::Message request(std::uint8_t cmd, std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) const;
+  // The active generation, unset when the status cannot be read.
+  std::optional<std::uint64_t> readable_generation();
   // Runs a dump, retrying when a policy load interrupts it.
   void dump(std::uint8_t cmd, const std::function<void(nl::Message&)>& fill,
             const std::function<void()>& reset, const nl::Socket::Handler& on_reply,

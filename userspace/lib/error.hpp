@@ -46,6 +46,14 @@ class KernelError : public Error {
   std::uint32_t bad_attr_offset_;
 };
 
+// A request whose answer could not be read: recvmsg() failed after the kernel
+// had acted on it (e.g. ENOMEM under memory pressure with audit on, or
+// ENOBUFS), so whether the kernel did what was asked is unknown.
+class AnswerLost : public KernelError {
+ public:
+  using KernelError::KernelError;
+};
+
 // The exit code a kernel errno maps to.
 ExitCode exit_code_for_errno(int errnum) noexcept;
 

@@ -212,7 +212,8 @@ void Socket::transact(Message& msg, const Handler& on_reply, std::string_view co
   std::vector<char> buffer(receive_buffer_size);
   for (;;) {
     ssize_t len = mnl_socket_recvfrom(socket_.get(), buffer.data(), buffer.size());
-    if (len < 0) throw KernelError(errno, std::string(context));
+    if (len < 0 && errno == EINTR) continue;
+    if (len < 0) throw AnswerLost(errno, std::string(context));
     auto* reply = reinterpret_cast<const nlmsghdr*>(buffer.data());
     int remaining = static_cast<int>(len);
     for (; mnl_nlmsg_ok(reply, remaining); reply = mnl_nlmsg_next(reply, &remaining)) {

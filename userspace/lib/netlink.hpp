@@ -85,7 +85,8 @@ class Socket {
   ~Socket() = default;
 
   // Sends msg and hands every reply message to on_reply until the kernel's
-  // ACK (or the end of a dump). A refusal raises KernelError naming context.
+  // ACK (or the end of a dump). A refusal raises KernelError naming context;
+  // an answer that cannot be read, AnswerLost.
   void transact(Message& msg, const Handler& on_reply, std::string_view context);
 
   void join_group(std::uint32_t group);
