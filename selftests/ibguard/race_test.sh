@@ -60,8 +60,12 @@ start_worker() {
 	setpriv --reuid="$uid" --regid="$uid" --clear-groups nice -n 19 "$RACEIT" "$@" \
 		<"$work/go" 3>&- >"$work/$name" 2>&1 &
 	eval "pid_$name=$!"
-	until grep -q ready "$work/$name" 2>/dev/null; do
-		kill -0 "$!" 2>/dev/null || { echo "# worker $name: $(cat "$work/$name")"; break; }
+	await_worker "$name" ready
+}
+# await_worker NAME LINE: until worker NAME has printed LINE (or has died).
+await_worker() {
+	until grep -q "$2" "$work/$1" 2>/dev/null; do
+		eval "kill -0 \$pid_$1" 2>/dev/null || { echo "# worker $1: $(cat "$work/$1")"; break; }
 		sleep 0.05
 	done
 }
@@ -79,12 +83,7 @@ start_workers() {
 	start_worker rxe_denied 1000 rxe ibgracerxe
 	start_worker rxe_allowed 1001 rxe ibgracerxe
 	exec 3>&-
-	for name in $workers; do
-		until grep -q running "$work/$name"; do
-			eval "kill -0 \$pid_$name" 2>/dev/null || break
-			sleep 0.05
-		done
-	done
+	for name in $workers; do await_worker "$name" running; done
 }
 stop_workers() {
 	local name

@@ -78,8 +78,10 @@ void Client::load(const policy::Policy& policy, const LoadOptions& options) {
   }
 
   // No other load can commit while this one stages: if the answer to the
-  // commit is lost, comparing with this tells what the commit did.
-  std::optional<std::uint64_t> generation_before = readable_generation();
+  // commit is lost, comparing with this tells what the commit did (a dry
+  // run changes nothing either way).
+  std::optional<std::uint64_t> generation_before =
+      options.dry_run ? std::nullopt : readable_generation();
 
   // From here on, any failure aborts the staging (closing the socket would
   // too, but the socket may live on).
