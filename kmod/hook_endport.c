@@ -107,6 +107,7 @@ struct agent_entry {
 
 static DEFINE_HASHTABLE(agents, 6);
 static DEFINE_SPINLOCK(agents_lock);
+static unsigned int agents_followed;	/* under agents_lock */
 /* Only while the hooks are attached do entries follow agents. */
 static bool agents_enabled;
 
@@ -122,7 +123,9 @@ static struct agent_entry *agent_find(const struct ib_mad_agent *agent)
 
 static void agent_drop(struct agent_entry *entry)
 {
+	lockdep_assert_held(&agents_lock);
 	hash_del_rcu(&entry->node);
+	agents_followed--;
 	ibguard_identity_put(&entry->who);
 	kfree_rcu(entry, rcu);
 }
@@ -135,6 +138,7 @@ static void agent_record(struct agent_entry *entry,
 	spin_lock(&agents_lock);
 	if (agents_enabled) {
 		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
+		agents_followed++;
 		entry = NULL;
 	}
 	spin_unlock(&agents_lock);
@@ -161,19 +165,35 @@ static void notrace unregister_agent_handler(unsigned long ip,
 	spin_unlock(&agents_lock);
 }
 
-static void agents_enable(bool enable)
+/* Returns how many agents were followed. */
+static unsigned int agents_enable(bool enable)
 {
 	struct agent_entry *entry;
 	struct hlist_node *tmp;
+	unsigned int followed;
 	int bkt;
 
 	spin_lock(&agents_lock);
 	agents_enabled = enable;
+	followed = agents_followed;
 	/* Unfollowed, an entry could outlive its agent. */
 	if (!enable)
 		hash_for_each_safe(agents, bkt, tmp, entry, node)
 			agent_drop(entry);
+	WARN_ON_ONCE(!enable && agents_followed);
 	spin_unlock(&agents_lock);
+	return followed;
+}
+
+/* How many agents registered from user space are followed. */
+unsigned int ibguard_endport_followed(void)
+{
+	unsigned int followed;
+
+	spin_lock(&agents_lock);
+	followed = agents_followed;
+	spin_unlock(&agents_lock);
+	return followed;
 }
 
 static void revalidate_agents_fn(struct work_struct *work)
@@ -430,13 +450,17 @@ out_disable:
 	return err;
 }
 
-void ibguard_endport_detach(void)
+/* Returns how many agents were followed. */
+unsigned int ibguard_endport_detach(void)
 {
+	unsigned int followed;
+
 	ibguard_detach(&register_agent_ops);
 	receive_enable(false);
-	agents_enable(false);
+	followed = agents_enable(false);
 	cancel_work_sync(&revalidate_agents_work);
 	ibguard_detach(&unregister_agent_ops);
+	return followed;
 }
 
 /* Does ib_core have the endport class's attach points? */

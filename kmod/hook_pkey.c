@@ -109,6 +109,7 @@ struct qp_entry {
 
 static DEFINE_HASHTABLE(qp_registry, 10);
 static DEFINE_SPINLOCK(qp_registry_lock);
+static unsigned int qp_registry_size;	/* under qp_registry_lock */
 /* Only while the hooks are attached does the registry follow QPs. */
 static bool registry_enabled;
 
@@ -185,6 +186,7 @@ static void registry_set(struct ib_qp *qp, const struct qp_path *main,
 		entry->qp = qp;
 		entry->qp_num = qp->qp_num;
 		hash_add(qp_registry, &entry->node, (unsigned long)qp);
+		qp_registry_size++;
 	}
 	if (entry) {
 		entry->main = *main;
@@ -204,8 +206,10 @@ static void registry_forget(struct qp_entry *entry)
 
 	spin_lock(&qp_registry_lock);
 	hashed = hash_hashed(&entry->node);
-	if (hashed)
+	if (hashed) {
 		hash_del(&entry->node);
+		qp_registry_size--;
+	}
 	spin_unlock(&qp_registry_lock);
 	if (hashed)
 		entry_put(entry);
@@ -215,13 +219,15 @@ static void revalidate_fn(struct work_struct *work);
 static DECLARE_WORK(revalidate_work, revalidate_fn);
 
 /*
- * Drops the registry's references to every entry. The registry is disabled:
- * no revalidation runs or gets queued, so entry->work is free to use.
+ * Drops the registry's references to every entry and returns how many there
+ * were. The registry is disabled: no revalidation runs or gets queued, so
+ * entry->work is free to use.
  */
-static void registry_forget_all(void)
+static unsigned int registry_forget_all(void)
 {
 	struct qp_entry *entry, *next;
 	struct hlist_node *tmp;
+	unsigned int forgotten = 0;
 	LIST_HEAD(gone);
 	int bkt;
 
@@ -231,12 +237,27 @@ static void registry_forget_all(void)
 	hash_for_each_safe(qp_registry, bkt, tmp, entry, node) {
 		hash_del(&entry->node);
 		list_add_tail(&entry->work, &gone);
+		forgotten++;
 	}
+	WARN_ON_ONCE(forgotten != qp_registry_size);
+	qp_registry_size = 0;
 	spin_unlock(&qp_registry_lock);
 	list_for_each_entry_safe(entry, next, &gone, work) {
 		list_del_init(&entry->work);
 		entry_put(entry);
 	}
+	return forgotten;
+}
+
+/* How many QPs the registry follows. */
+unsigned int ibguard_pkey_followed(void)
+{
+	unsigned int size;
+
+	spin_lock(&qp_registry_lock);
+	size = qp_registry_size;
+	spin_unlock(&qp_registry_lock);
+	return size;
 }
 
 /* Re-decide every registered QP, in the background. Does not block. */
@@ -600,15 +621,16 @@ out_registry:
 /*
  * Once the destroy path is no longer followed, an entry could outlive its
  * QP: the registry empties, and QPs set up from now on until the next
- * attach are not revalidated (no policy in between enforced pkey).
+ * attach are not revalidated (no policy in between enforced pkey). Returns
+ * how many QPs were followed.
  */
-void ibguard_pkey_detach(void)
+unsigned int ibguard_pkey_detach(void)
 {
 	registry_enable(false);
 	ibguard_detach(&post_send_ops);
 	ibguard_detach(&modify_qp_ops);
 	ibguard_detach(&destroy_qp_ops);
-	registry_forget_all();
+	return registry_forget_all();
 }
 
 /* Does ib_core have the pkey class's attach points? */

@@ -11,14 +11,16 @@
 
 /* hook_pkey.c */
 int ibguard_pkey_attach(void);
-void ibguard_pkey_detach(void);
+unsigned int ibguard_pkey_detach(void);
+unsigned int ibguard_pkey_followed(void);
 void ibguard_pkey_revalidate(void);
 void ibguard_pkey_exit(void);
 int ibguard_pkey_probe(const char **missing);
 
 /* hook_endport.c */
 int ibguard_endport_attach(void);
-void ibguard_endport_detach(void);
+unsigned int ibguard_endport_detach(void);
+unsigned int ibguard_endport_followed(void);
 void ibguard_endport_exit(void);
 int ibguard_endport_probe(const char **missing);
 void ibguard_endport_revalidate(void);

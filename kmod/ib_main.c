@@ -29,8 +29,19 @@ static int ib_hooks_attach(void)
 
 static void ib_hooks_detach(void)
 {
-	ibguard_endport_detach();
-	ibguard_pkey_detach();
+	unsigned int agents = ibguard_endport_detach();
+	unsigned int qps = ibguard_pkey_detach();
+
+	/* Dropped silently, they would look protected to whoever loads next. */
+	if (qps || agents)
+		pr_info("stopped following live objects (QPs: %u, subnet-management agents: %u): later policies do not revalidate them\n",
+			qps, agents);
+}
+
+static void ib_followed(u32 *qps, u32 *agents)
+{
+	*qps = ibguard_pkey_followed();
+	*agents = ibguard_endport_followed();
 }
 
 /* A new policy: QPs and subnet-management agents are decided again. */
@@ -45,6 +56,7 @@ static const struct ibguard_hook_ops ib_hook_ops = {
 	.attach = ib_hooks_attach,
 	.detach = ib_hooks_detach,
 	.revalidate = ib_revalidate,
+	.followed = ib_followed,
 };
 
 /*

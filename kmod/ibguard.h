@@ -181,6 +181,7 @@ int ibguard_policy_install(struct ibguard_policy *policy,
 void ibguard_revalidate_live(void);
 u32 ibguard_hooks_attached(void);
 u32 ibguard_classes_available(void);
+bool ibguard_live_followed(u32 *qps, u32 *agents);
 
 /* stats.c */
 enum ibguard_counter {
@@ -255,6 +256,8 @@ struct ibguard_hook_ops {
 	void (*detach)(void);
 	/* a new policy is active: re-decide live objects (must not block) */
 	void (*revalidate)(void);
+	/* how many QPs and user-space SMI agents revalidation would reach */
+	void (*followed)(u32 *qps, u32 *agents);
 };
 
 int ibguard_register_ib_hooks(const struct ibguard_hook_ops *ops);

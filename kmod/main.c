@@ -278,6 +278,19 @@ u32 ibguard_hooks_attached(void)
 			      BIT(IBGUARD_CLASS_ENDPORT) : 0);
 }
 
+/*
+ * How many live QPs and subnet-management agents the InfiniBand part
+ * follows; false when it is not loaded. Called with ibguard_lock held.
+ */
+bool ibguard_live_followed(u32 *qps, u32 *agents)
+{
+	lockdep_assert_held(&ibguard_lock);
+	if (!ib_hooks)
+		return false;
+	ib_hooks->followed(qps, agents);
+	return true;
+}
+
 /* Called with ibguard_lock held. */
 u32 ibguard_classes_available(void)
 {

@@ -41,6 +41,8 @@ static const struct nla_policy ibguard_nl_policy[IBGUARD_ATTR_MAX + 1] = {
 	[IBGUARD_ATTR_EVENTS_DROPPED] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_AUDIT_DROPPED] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_HOOKS] = { .type = NLA_REJECT },
+	[IBGUARD_ATTR_FOLLOWED_QPS] = { .type = NLA_REJECT },
+	[IBGUARD_ATTR_FOLLOWED_AGENTS] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_EVENT] = { .type = NLA_REJECT },
 	[IBGUARD_ATTR_RULE_STATS] = { .type = NLA_FLAG },
 	[IBGUARD_ATTR_AVAILABLE] = { .type = NLA_REJECT },
@@ -78,6 +80,7 @@ size_t ibguard_staging_memory(void)
 static int fill_status(struct sk_buff *msg)
 {
 	const struct ibguard_policy *p;
+	u32 qps, agents;
 	int i, err = 0;
 
 	if (nla_put_string(msg, IBGUARD_ATTR_MODULE_VERSION, IBGUARD_VERSION) ||
@@ -95,6 +98,10 @@ static int fill_status(struct sk_buff *msg)
 	    nla_put_u32(msg, IBGUARD_ATTR_HOOKS, ibguard_hooks_attached()) ||
 	    nla_put_u32(msg, IBGUARD_ATTR_AVAILABLE, ibguard_classes_available()) ||
 	    nla_put_u8(msg, IBGUARD_ATTR_LOCKED, ibguard_locked()))
+		return -EMSGSIZE;
+	if (ibguard_live_followed(&qps, &agents) &&
+	    (nla_put_u32(msg, IBGUARD_ATTR_FOLLOWED_QPS, qps) ||
+	     nla_put_u32(msg, IBGUARD_ATTR_FOLLOWED_AGENTS, agents)))
 		return -EMSGSIZE;
 
 	rcu_read_lock();

@@ -46,6 +46,7 @@ expect_eq "status json" '{
     "map"
   ],
   "hooks": [],
+  "followed": null,
   "events_dropped": 0,
   "audit_dropped": 0
 }' "$out"

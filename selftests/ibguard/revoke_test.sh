@@ -284,6 +284,48 @@ wait "${smi_pids[@]}"
 expect_eq "the agents' sessions ended cleanly" "register: ok|register: ok" \
 	"$(head -qn1 "$work/sm.out" "$work/listener.out" | paste -sd'|')"
 
+# --- loads that stop or start following live objects ---------------------------
+# followed: what the status says ibguard follows, as "QPS AGENTS".
+followed() { $IBGUARDCTL status -j | jq -r '"\(.followed.qps) \(.followed.agents)"'; }
+# note_of POLICY-LINES...: what the load says on stderr (its stdout dropped).
+note_of() {
+	printf '%s\n' "$@" >"$work/policy.conf"
+	$IBGUARDCTL load "$work/policy.conf" 2>&1 >/dev/null
+}
+load -- "pkey 0x7fff deny"
+hold 1000 create rc 1 init 1 1 rtr rts create rc 1 init 1 2 rtr rts wait use 1 query
+smi_pids=()
+smi_start 4 sm 1
+expect_eq "the SM's agent works" "nodeinfo: ok" "$(smi 4 sm 'nodeinfo 1')"
+expect_eq "status: two QPs and the SM's agent followed" "2 1" "$(followed)"
+logged() {
+	dmesg | grep -c "ibguard_ib: stopped following live objects (QPs: 2, subnet-management agents: 1): later policies do not revalidate them$"
+}
+before=$(logged)
+expect_eq "a load that detaches the InfiniBand hooks says what it stops following" \
+	"ibguardctl: note: the pkey and endport hooks are detached (no pkey or endport rule, no deny default): ibguard no longer follows the 2 QPs and 1 subnet-management agent it followed, no policy change revalidates them" \
+	"$(note_of "map chardev 1:5 deny uid 4242")"
+expect_eq "so does the kernel log" $((before + 1)) "$(logged)"
+expect_eq "status: nothing followed" "0 0" "$(followed)"
+expect_eq "a load that attaches them says that what exists is not followed" \
+	"ibguardctl: note: the pkey and endport hooks are attached from now on: QPs and subnet-management agents set up before are not followed, no policy change revalidates them" \
+	"$(note_of "pkey 0x8001 deny uid 1000" "endport mock0 1 deny uid 0")"
+expect_eq "a load that keeps them attached says nothing" "" \
+	"$(note_of "pkey 0x8001 deny uid 1000" "endport mock0 1 deny uid 0" "pkey 0x8002 deny uid 1000")"
+release
+expect_eq "a QP set up before the hooks were attached is not revalidated" "rts 1:1 fatal=0" \
+	"$(query_line 1)"
+expect_eq "sends are decided at each write all the same" "nodeinfo: EACCES (Permission denied)" \
+	"$(smi 4 sm 'nodeinfo 1')"
+finish
+exec 4>&-
+wait "${smi_pids[@]}"
+hold 1000 create rc 1 init 1 0 rtr rts wait
+expect_eq "a QP set up from then on is followed" "1 0" "$(followed)"
+finish
+expect_eq "and no longer once destroyed" "0 0" "$(followed)"
+$IBGUARDCTL flush >/dev/null
+
 rmmod ibguard_ib ibguard mockhca
 
 # --- rdma_rxe: a running ibv_rc_pingpong is cut off ----------------------------

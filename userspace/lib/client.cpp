@@ -57,7 +57,7 @@ Status Client::status() {
   return status;
 }
 
-void Client::load(const policy::Policy& policy, const LoadOptions& options) {
+std::optional<Status> Client::load(const policy::Policy& policy, const LoadOptions& options) {
   auto begin = request(IBGUARD_CMD_POLICY_BEGIN);
   for (std::size_t i = 0; i < policy::class_count; ++i)
     begin.put_u8(default_verdict_attrs[i],
@@ -80,8 +80,7 @@ void Client::load(const policy::Policy& policy, const LoadOptions& options) {
   // No other load can commit while this one stages: if the answer to the
   // commit is lost, comparing with this tells what the commit did (a dry
   // run changes nothing either way).
-  std::optional<std::uint64_t> generation_before =
-      options.dry_run ? std::nullopt : readable_generation();
+  std::optional<Status> before = options.dry_run ? std::nullopt : readable_status();
 
   // From here on, any failure aborts the staging (closing the socket would
   // too, but the socket may live on).
@@ -137,14 +136,18 @@ void Client::load(const policy::Policy& policy, const LoadOptions& options) {
                      options.dry_run ? "validating the policy" : "committing the policy");
   } catch (const AnswerLost& lost) {
     committed = true;  // The kernel ended the staging, whatever it answered.
-    throw lost_commit_error(lost, options.dry_run, generation_before, readable_generation());
+    auto after = readable_status();
+    throw lost_commit_error(lost, options.dry_run,
+                            before ? std::optional(before->generation) : std::nullopt,
+                            after ? std::optional(after->generation) : std::nullopt);
   }
   committed = true;
+  return before;
 }
 
-std::optional<std::uint64_t> Client::readable_generation() {
+std::optional<Status> Client::readable_status() {
   try {
-    return status().generation;
+    return status();
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -173,7 +176,7 @@ Error lost_commit_error(const AnswerLost& lost, bool dry_run, std::optional<std:
       "check that it is this policy with 'ibguardctl show'");
 }
 
-void Client::flush() { load(policy::Policy{}, {}); }
+std::optional<Status> Client::flush() { return load(policy::Policy{}, {}); }
 
 void Client::set_mode(Mode mode) {
   auto msg = request(IBGUARD_CMD_SET_MODE);

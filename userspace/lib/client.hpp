@@ -35,10 +35,13 @@ class Client {
   Status status();
 
   // Loads policy atomically: every rule or none. A rule the kernel rejects
-  // is reported at its source location.
-  void load(const policy::Policy& policy, const LoadOptions& options);
-  // Every rule removed, every default allow; the mode is unchanged.
-  void flush();
+  // is reported at its source location. Returns the status as the load
+  // began staging (from then on no other load can commit), unset for a dry
+  // run or when it could not be read.
+  std::optional<Status> load(const policy::Policy& policy, const LoadOptions& options);
+  // Every rule removed, every default allow; the mode is unchanged. Returns
+  // what load() does.
+  std::optional<Status> flush();
   void set_mode(Mode mode);
   void reset_stats();
   void lock();
@@ -50,8 +53,8 @@ class Client {
 
  private:
   nl::Message request(std::uint8_t cmd, std::uint16_t flags = NLM_F_REQUEST | NLM_F_ACK) const;
-  // The active generation, unset when the status cannot be read.
-  std::optional<std::uint64_t> readable_generation();
+  // Unset when the status cannot be read.
+  std::optional<Status> readable_status();
   // Runs a dump, retrying when a policy load interrupts it.
   void dump(std::uint8_t cmd, const std::function<void(nl::Message&)>& fill,
             const std::function<void()>& reset, const nl::Socket::Handler& on_reply,

@@ -42,6 +42,9 @@ Status Status::from_reply(const nlmsghdr& reply) {
   status.events_dropped = attrs.u64(IBGUARD_ATTR_EVENTS_DROPPED);
   if (attrs.has(IBGUARD_ATTR_AUDIT_DROPPED))
     status.audit_dropped = attrs.u64(IBGUARD_ATTR_AUDIT_DROPPED);
+  if (attrs.has(IBGUARD_ATTR_FOLLOWED_QPS))
+    status.followed = Followed{.qps = attrs.u32(IBGUARD_ATTR_FOLLOWED_QPS),
+                               .agents = attrs.u32(IBGUARD_ATTR_FOLLOWED_AGENTS)};
   return status;
 }
 
@@ -53,9 +56,25 @@ std::vector<std::string> Status::class_names(std::uint32_t bits) {
   return classes;
 }
 
+namespace {
+
+std::string count_of(std::uint32_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+std::string agents_text(std::uint32_t agents) {
+  return count_of(agents, "subnet-management agent", "subnet-management agents");
+}
+
+}  // namespace
+
 std::string Status::to_text() const {
   auto classes = attached_classes();
   auto available_list = available_classes();
+  std::string followed_line =
+      followed ? fmt::format("live objects:      {}, {} followed\n",
+                             count_of(followed->qps, "QP", "QPs"), agents_text(followed->agents))
+               : "";
   return fmt::format(
       "module version:    {}\n"
       "protocol version:  {}\n"
@@ -67,13 +86,14 @@ std::string Status::to_text() const {
       "staging memory:    {} bytes\n"
       "classes available: {}\n"
       "hooks attached:    {}\n"
+      "{}"
       "events dropped:    {}\n"
       "audit dropped:     {}\n",
       module_version, protocol_version, to_string(mode),
       locked ? "yes (until reboot: no rmmod, permissive mode or flush)" : "no", generation, rules,
       memory, staging_memory, fmt::format("{}", fmt::join(available_list, " ")),
-      classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), events_dropped,
-      audit_dropped);
+      classes.empty() ? "none" : fmt::format("{}", fmt::join(classes, " ")), followed_line,
+      events_dropped, audit_dropped);
 }
 
 nlohmann::ordered_json Status::to_json() const {
@@ -89,9 +109,29 @@ nlohmann::ordered_json Status::to_json() const {
       {"staging_memory", staging_memory},
       {"available", available_classes()},
       {"hooks", attached_classes()},
+      {"followed",
+       followed ? nlohmann::ordered_json{{"qps", followed->qps}, {"agents", followed->agents}}
+                : nlohmann::ordered_json()},
       {"events_dropped", events_dropped},
       {"audit_dropped", audit_dropped},
   };
+}
+
+std::optional<std::string> live_objects_note(const Status& before, const Status& after) {
+  constexpr std::uint32_t ib_hooks = (1u << IBGUARD_CLASS_PKEY) | (1u << IBGUARD_CLASS_ENDPORT);
+  bool was_attached = before.hooks & ib_hooks;
+  bool attached = after.hooks & ib_hooks;
+  if (!was_attached && attached)
+    return "the pkey and endport hooks are attached from now on: QPs and subnet-management "
+           "agents set up before are not followed, no policy change revalidates them";
+  if (was_attached && !attached && before.followed &&
+      (before.followed->qps || before.followed->agents))
+    return fmt::format(
+        "the pkey and endport hooks are detached (no pkey or endport rule, no deny default): "
+        "ibguard no longer follows the {} and {} it followed, no policy change revalidates "
+        "them",
+        count_of(before.followed->qps, "QP", "QPs"), agents_text(before.followed->agents));
+  return std::nullopt;
 }
 
 }  // namespace ibguard

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct Status {
   bool locked = false;               // ibguardctl lock: until reboot
   std::uint64_t events_dropped = 0;
   std::uint64_t audit_dropped = 0;  // audit records rate-limited or not allocated
+  // Live objects a load revalidates; none without the InfiniBand part.
+  struct Followed {
+    std::uint32_t qps = 0;
+    std::uint32_t agents = 0;  // subnet-management agents from user space
+  };
+  std::optional<Followed> followed;
 
   static Status from_reply(const nlmsghdr& reply);
 
@@ -40,5 +47,10 @@ struct Status {
   std::string to_text() const;
   nlohmann::ordered_json to_json() const;
 };
+
+// What a load did to the following of live QPs and agents, for whoever
+// loaded it: attaching the InfiniBand hooks leaves earlier objects
+// unfollowed, detaching them forgets those followed. Empty when neither.
+std::optional<std::string> live_objects_note(const Status& before, const Status& after);
 
 }  // namespace ibguard

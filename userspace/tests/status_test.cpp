@@ -9,7 +9,8 @@
 namespace ibguard {
 namespace {
 
-nl::Message status_reply(std::uint8_t mode, bool with_generation = true, bool locked = false) {
+nl::Message status_reply(std::uint8_t mode, bool with_generation = true, bool locked = false,
+                         std::uint32_t hooks = 1u << IBGUARD_CLASS_MAP) {
   nl::Message msg(0x20, IBGUARD_CMD_GET_STATUS, IBGUARD_GENL_VERSION, 0);
   msg.put_string(IBGUARD_ATTR_MODULE_VERSION, "0.1.0");
   msg.put_u32(IBGUARD_ATTR_PROTOCOL_VERSION, 1);
@@ -18,7 +19,7 @@ nl::Message status_reply(std::uint8_t mode, bool with_generation = true, bool lo
   msg.put_u32(IBGUARD_ATTR_RULE_COUNT, 3);
   msg.put_u64(IBGUARD_ATTR_MEMORY, 4096);
   msg.put_u64(IBGUARD_ATTR_STAGING_MEMORY, 0);
-  msg.put_u32(IBGUARD_ATTR_HOOKS, 1u << IBGUARD_CLASS_MAP);
+  msg.put_u32(IBGUARD_ATTR_HOOKS, hooks);
   msg.put_u32(IBGUARD_ATTR_AVAILABLE, (1u << IBGUARD_CLASS_MAP) | (1u << IBGUARD_CLASS_PKEY));
   msg.put_u64(IBGUARD_ATTR_EVENTS_DROPPED, 7);
   msg.put_u64(IBGUARD_ATTR_AUDIT_DROPPED, 2);
@@ -76,7 +77,69 @@ TEST(Status, JsonOutputHasSchemaVersionFirst) {
       Status::from_reply(*msg.header()).to_json().dump(),
       R"({"schema_version":1,"module_version":"0.1.0","protocol_version":1,)"
       R"("mode":"enforcing","locked":false,"generation":42,"rules":3,"memory":4096,"staging_memory":0,)"
-      R"("available":["pkey","map"],"hooks":["map"],"events_dropped":7,"audit_dropped":2})");
+      R"("available":["pkey","map"],"hooks":["map"],"followed":null,"events_dropped":7,)"
+      R"("audit_dropped":2})");
+}
+
+// The InfiniBand part loaded: how many live objects a load would revalidate.
+nl::Message status_with_followed(std::uint32_t hooks, std::uint32_t qps, std::uint32_t agents) {
+  auto msg = status_reply(IBGUARD_MODE_ENFORCING, true, false, hooks);
+  msg.put_u32(IBGUARD_ATTR_FOLLOWED_QPS, qps);
+  msg.put_u32(IBGUARD_ATTR_FOLLOWED_AGENTS, agents);
+  return msg;
+}
+
+constexpr std::uint32_t ib_hooks = (1u << IBGUARD_CLASS_PKEY) | (1u << IBGUARD_CLASS_ENDPORT);
+
+TEST(Status, FollowedLiveObjects) {
+  auto msg = status_with_followed(ib_hooks, 12, 1);
+  auto status = Status::from_reply(*msg.header());
+  ASSERT_TRUE(status.followed);
+  EXPECT_EQ(status.followed->qps, 12u);
+  EXPECT_EQ(status.followed->agents, 1u);
+  EXPECT_NE(status.to_text().find("hooks attached:    pkey endport\n"
+                                  "live objects:      12 QPs, 1 subnet-management agent followed\n"
+                                  "events dropped:    7\n"),
+            std::string::npos)
+      << status.to_text();
+  EXPECT_EQ(status.to_json()["followed"].dump(), R"({"qps":12,"agents":1})");
+
+  auto one = status_with_followed(ib_hooks, 1, 0);
+  EXPECT_NE(Status::from_reply(*one.header())
+                .to_text()
+                .find("live objects:      1 QP, 0 subnet-management agents followed\n"),
+            std::string::npos);
+}
+
+Status parsed(const nl::Message& msg) { return Status::from_reply(*msg.header()); }
+
+TEST(LiveObjectsNote, AttachingTellsEarlierObjectsAreNotFollowed) {
+  auto before = status_with_followed(0, 0, 0);
+  auto after = status_with_followed(ib_hooks, 0, 0);
+  EXPECT_EQ(live_objects_note(parsed(before), parsed(after)),
+            "the pkey and endport hooks are attached from now on: QPs and subnet-management "
+            "agents set up before are not followed, no policy change revalidates them");
+}
+
+TEST(LiveObjectsNote, DetachingCountsWhatIsForgotten) {
+  auto before = status_with_followed(ib_hooks, 3, 1);
+  auto after = status_with_followed(0, 0, 0);
+  EXPECT_EQ(live_objects_note(parsed(before), parsed(after)),
+            "the pkey and endport hooks are detached (no pkey or endport rule, no deny default): "
+            "ibguard no longer follows the 3 QPs and 1 subnet-management agent it followed, no "
+            "policy change revalidates them");
+}
+
+TEST(LiveObjectsNote, NothingToSayOtherwise) {
+  auto attached = status_with_followed(ib_hooks, 3, 1);
+  auto detached_empty = status_with_followed(ib_hooks, 0, 0);
+  auto detached = status_with_followed(0, 0, 0);
+  auto without_ib = status_reply(IBGUARD_MODE_ENFORCING);
+  EXPECT_EQ(live_objects_note(parsed(attached), parsed(attached)), std::nullopt);
+  EXPECT_EQ(live_objects_note(parsed(detached), parsed(detached)), std::nullopt);
+  // Nothing was followed: nothing is lost.
+  EXPECT_EQ(live_objects_note(parsed(detached_empty), parsed(detached)), std::nullopt);
+  EXPECT_EQ(live_objects_note(parsed(without_ib), parsed(without_ib)), std::nullopt);
 }
 
 TEST(Status, RejectsUnknownMode) {

@@ -83,13 +83,20 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+void print_live_objects_note(const std::optional<ibguard::Status>& before,
+                             const ibguard::Status& after) {
+  if (auto note = before ? ibguard::live_objects_note(*before, after) : std::nullopt)
+    std::cerr << fmt::format("ibguardctl: note: {}\n", *note);
+}
+
 int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
   auto start = std::chrono::steady_clock::now();
   auto policy = compile_or_fail(file);
   double compiled = milliseconds_since(start);
   start = std::chrono::steady_clock::now();
   ibguard::Client client;
-  client.load(policy, {.dry_run = dry_run, .expected_generation = {}, .revoke = revoke});
+  auto before =
+      client.load(policy, {.dry_run = dry_run, .expected_generation = {}, .revoke = revoke});
   double loaded = milliseconds_since(start);
   if (timing)
     std::cerr << fmt::format("timing: compile {:.3f} ms, kernel load {:.3f} ms\n", compiled,
@@ -101,6 +108,7 @@ int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
     auto status = client.status();
     std::cout << fmt::format("{}: loaded as generation {}, {}\n", file, status.generation,
                              rule_summary(policy));
+    print_live_objects_note(before, status);
   }
   return 0;
 }
@@ -151,9 +159,11 @@ int run_mode(const std::string& mode) {
 
 int run_flush() {
   ibguard::Client client;
-  client.flush();
+  auto before = client.flush();
+  auto status = client.status();
   std::cout << fmt::format("policy flushed: no rules, every default allow (generation {})\n",
-                           client.status().generation);
+                           status.generation);
+  print_live_objects_note(before, status);
   return 0;
 }
 

@@ -138,6 +138,8 @@ enum ibguard_attr {
 	IBGUARD_ATTR_LOCKED,		/* u8: 1 once IBGUARD_CMD_LOCK succeeded */
 	IBGUARD_ATTR_NO_REVOKE,		/* flag in a COMMIT: live QPs keep going */
 	IBGUARD_ATTR_AUDIT_DROPPED,	/* u64: audit records not written */
+	IBGUARD_ATTR_FOLLOWED_QPS,	/* u32: live QPs a load revalidates */
+	IBGUARD_ATTR_FOLLOWED_AGENTS,	/* u32: user-space SMI agents, likewise */
 	__IBGUARD_ATTR_MAX,
 };
 
