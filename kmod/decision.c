@@ -22,6 +22,8 @@ bool ibguard_conclude(const struct ibguard_policy *p,
 		      const struct ibguard_rule *rule,
 		      struct ibguard_decision *d)
 {
+	if (ibguard_allow_quietly(p, rule, d->cls))
+		return false;
 	ibguard_stats_count(d->cls, IBGUARD_CHECKED);
 	d->generation = p->generation;
 	if (rule) {
@@ -36,9 +38,9 @@ bool ibguard_conclude(const struct ibguard_policy *p,
 	}
 
 	if (d->verdict == IBGUARD_VERDICT_ALLOW) {
+		/* logged: a quiet allow took the inline path */
 		ibguard_stats_count(d->cls, IBGUARD_ALLOWED);
-		if (d->logged)
-			report(d);
+		report(d);
 		return false;
 	}
 

@@ -40,25 +40,39 @@ static unsigned long effective_prot(const struct file *file, unsigned long prot)
 	return prot | PROT_EXEC;
 }
 
-static bool map_decide(struct file *file, unsigned long prot, bool shared,
-		       const char *operation)
+/* The rare decisions that are counted as more than an allow, or reported. */
+static noinline bool map_conclude(const struct ibguard_policy *p,
+				  const struct ibguard_rule *rule,
+				  struct file *file, u32 prot, bool shared,
+				  const char *operation)
 {
-	const struct ibguard_policy *p;
 	struct ibguard_decision d = {
 		.cls = IBGUARD_CLASS_MAP,
 		.operation = operation,
 		.file = file,
-		.prot = prot & IBGUARD_PROT_ALL,
+		.prot = prot,
 		.shared = shared,
 	};
+
+	return ibguard_conclude(p, rule, &d);
+}
+
+static bool map_decide(struct file *file, unsigned long prot, bool shared,
+		       const char *operation)
+{
+	const struct ibguard_policy *p;
+	const struct ibguard_rule *rule;
 	bool deny = false;
 
+	prot &= IBGUARD_PROT_ALL;
 	rcu_read_lock();
 	p = rcu_dereference(ibguard_active_policy);
-	if (p)
-		deny = ibguard_conclude(p, ibguard_map_first_match(p, file, d.prot,
-								   shared),
-					&d);
+	if (p) {
+		rule = ibguard_map_first_match(p, file, prot, shared);
+		if (!ibguard_allow_quietly(p, rule, IBGUARD_CLASS_MAP))
+			deny = map_conclude(p, rule, file, prot, shared,
+					    operation);
+	}
 	rcu_read_unlock();
 	return deny;
 }

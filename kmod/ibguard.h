@@ -119,8 +119,7 @@ struct ibguard_policy {
 	size_t memory;
 
 	/* map class indexes */
-	struct ibguard_inode_key *map_path, *map_tree;
-	u32 nr_map_path, nr_map_tree;
+	struct ibguard_inode_index map_path, map_tree;
 	struct ibguard_u32_key *map_chr;	/* key: major */
 	struct ibguard_u32_key *map_fs;		/* key: hash of the type name */
 	u32 nr_map_chr, nr_map_fs;
@@ -160,7 +159,6 @@ const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_poli
 						       const char *device,
 						       u32 port,
 						       const struct ibguard_identity *who);
-void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule);
 u64 ibguard_policy_rule_hits(const struct ibguard_policy *p, u32 rule);
 void ibguard_policy_reset_hits(struct ibguard_policy *p);
 
@@ -193,9 +191,22 @@ enum ibguard_counter {
 	IBGUARD_NR_COUNTERS,
 };
 
+struct ibguard_class_counters {
+	u64 count[IBGUARD_NR_CLASSES][IBGUARD_NR_COUNTERS];
+};
+
+/* Not exported: decisions are counted in ibguard.ko only (decision.c). */
+extern struct ibguard_class_counters __percpu *ibguard_counters;
+
+/* Inline: every decision counts, and a call is a good part of its cost. */
+static inline void ibguard_stats_count(enum ibguard_class cls,
+				       enum ibguard_counter counter)
+{
+	this_cpu_inc(ibguard_counters->count[cls][counter]);
+}
+
 int ibguard_stats_init(void);
 void ibguard_stats_exit(void);
-void ibguard_stats_count(enum ibguard_class cls, enum ibguard_counter counter);
 u64 ibguard_stats_read(enum ibguard_class cls, enum ibguard_counter counter);
 void ibguard_stats_reset(void);
 
@@ -264,6 +275,37 @@ int ibguard_register_ib_hooks(const struct ibguard_hook_ops *ops);
 void ibguard_unregister_ib_hooks(const struct ibguard_hook_ops *ops);
 
 /* decision.c */
+static inline void ibguard_policy_count_hit(const struct ibguard_policy *p,
+					    u32 rule)
+{
+	if (WARN_ON_ONCE(rule >= p->nr_rules))
+		return;
+	this_cpu_inc(*(p->hits[rule / IBGUARD_HITS_PER_CHUNK] +
+		       rule % IBGUARD_HITS_PER_CHUNK));
+}
+
+/*
+ * Most decisions are allows that nothing reports. A hook may take this
+ * inline path first and build a struct ibguard_decision for
+ * ibguard_conclude() only when it returns false; ibguard_conclude() starts
+ * with it too. Counts the decision when it returns true. ibguard.ko only.
+ */
+static inline bool ibguard_allow_quietly(const struct ibguard_policy *p,
+					 const struct ibguard_rule *rule,
+					 enum ibguard_class cls)
+{
+	u8 verdict = rule ? rule->verdict : p->defaults[cls];
+
+	if (verdict != IBGUARD_VERDICT_ALLOW ||
+	    (rule && (rule->flags & IBGUARD_RULE_LOG)))
+		return false;
+	ibguard_stats_count(cls, IBGUARD_CHECKED);
+	ibguard_stats_count(cls, IBGUARD_ALLOWED);
+	if (rule)
+		ibguard_policy_count_hit(p, rule->index);
+	return true;
+}
+
 bool ibguard_conclude(const struct ibguard_policy *p,
 		      const struct ibguard_rule *rule,
 		      struct ibguard_decision *d);

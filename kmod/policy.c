@@ -26,6 +26,25 @@ static u32 fstype_hash(const char *name)
 	return jhash(name, strlen(name), 0);
 }
 
+/* Sorts the keys, already in place, and hashes them. */
+static int build_inode_index(struct ibguard_policy *p,
+			     struct ibguard_inode_index *index)
+{
+	if (!index->nr)
+		return 0;
+	sort(index->keys, index->nr, sizeof(*index->keys),
+	     ibguard_inode_key_cmp, NULL);
+	index->bits = ibguard_inode_index_bits(index->keys, index->nr);
+	index->slots = kvcalloc(1U << index->bits, sizeof(*index->slots),
+				GFP_KERNEL_ACCOUNT);
+	if (!index->slots)
+		return -ENOMEM;
+	ibguard_inode_index_fill(index);
+	p->memory += index->nr * sizeof(*index->keys) +
+		     (sizeof(*index->slots) << index->bits);
+	return 0;
+}
+
 static int build_map_indexes(struct ibguard_policy *p)
 {
 	u32 nr[__IBGUARD_MAP_MAX] = {}, pos[__IBGUARD_MAP_MAX] = {};
@@ -36,16 +55,18 @@ static int build_map_indexes(struct ibguard_policy *p)
 		if (p->rules[i].cls == IBGUARD_CLASS_MAP)
 			nr[p->rules[i].map.object]++;
 
-	p->map_path = kvcalloc(nr[IBGUARD_MAP_PATH], sizeof(*p->map_path),
-			       GFP_KERNEL_ACCOUNT);
-	p->map_tree = kvcalloc(nr[IBGUARD_MAP_TREE], sizeof(*p->map_tree),
-			       GFP_KERNEL_ACCOUNT);
+	p->map_path.keys = kvcalloc(nr[IBGUARD_MAP_PATH],
+				    sizeof(*p->map_path.keys),
+				    GFP_KERNEL_ACCOUNT);
+	p->map_tree.keys = kvcalloc(nr[IBGUARD_MAP_TREE],
+				    sizeof(*p->map_tree.keys),
+				    GFP_KERNEL_ACCOUNT);
 	p->map_chr = kvcalloc(nr[IBGUARD_MAP_CHARDEV], sizeof(*p->map_chr),
 			      GFP_KERNEL_ACCOUNT);
 	p->map_fs = kvcalloc(nr[IBGUARD_MAP_FS], sizeof(*p->map_fs),
 			     GFP_KERNEL_ACCOUNT);
-	if ((nr[IBGUARD_MAP_PATH] && !p->map_path) ||
-	    (nr[IBGUARD_MAP_TREE] && !p->map_tree) ||
+	if ((nr[IBGUARD_MAP_PATH] && !p->map_path.keys) ||
+	    (nr[IBGUARD_MAP_TREE] && !p->map_tree.keys) ||
 	    (nr[IBGUARD_MAP_CHARDEV] && !p->map_chr) ||
 	    (nr[IBGUARD_MAP_FS] && !p->map_fs))
 		return -ENOMEM;
@@ -61,7 +82,7 @@ static int build_map_indexes(struct ibguard_policy *p)
 		case IBGUARD_MAP_PATH:
 		case IBGUARD_MAP_TREE:
 			ik = rule->map.object == IBGUARD_MAP_PATH ?
-			     p->map_path : p->map_tree;
+			     p->map_path.keys : p->map_tree.keys;
 			ik += pos[rule->map.object]++;
 			ik->dev = rule->map.dev;
 			ik->ino = rule->map.ino;
@@ -79,21 +100,17 @@ static int build_map_indexes(struct ibguard_policy *p)
 			break;
 		}
 	}
-	p->nr_map_path = nr[IBGUARD_MAP_PATH];
-	p->nr_map_tree = nr[IBGUARD_MAP_TREE];
+	p->map_path.nr = nr[IBGUARD_MAP_PATH];
+	p->map_tree.nr = nr[IBGUARD_MAP_TREE];
 	p->nr_map_chr = nr[IBGUARD_MAP_CHARDEV];
 	p->nr_map_fs = nr[IBGUARD_MAP_FS];
-	sort(p->map_path, p->nr_map_path, sizeof(*p->map_path),
-	     ibguard_inode_key_cmp, NULL);
-	sort(p->map_tree, p->nr_map_tree, sizeof(*p->map_tree),
-	     ibguard_inode_key_cmp, NULL);
 	sort(p->map_chr, p->nr_map_chr, sizeof(*p->map_chr),
 	     ibguard_u32_key_cmp, NULL);
 	sort(p->map_fs, p->nr_map_fs, sizeof(*p->map_fs),
 	     ibguard_u32_key_cmp, NULL);
-	p->memory += (p->nr_map_path + p->nr_map_tree) * sizeof(*p->map_path) +
-		     (p->nr_map_chr + p->nr_map_fs) * sizeof(*p->map_chr);
-	return 0;
+	p->memory += (p->nr_map_chr + p->nr_map_fs) * sizeof(*p->map_chr);
+	return build_inode_index(p, &p->map_path) ?:
+	       build_inode_index(p, &p->map_tree);
 }
 
 /* Endport rules hash their device name ("" for any) with their port (0: any). */
@@ -222,8 +239,10 @@ void ibguard_policy_free(struct ibguard_policy *p)
 	if (!p)
 		return;
 	free_rules(p->rules, p->nr_rules);
-	kvfree(p->map_path);
-	kvfree(p->map_tree);
+	kvfree(p->map_path.keys);
+	kvfree(p->map_path.slots);
+	kvfree(p->map_tree.keys);
+	kvfree(p->map_tree.slots);
 	kvfree(p->map_chr);
 	kvfree(p->map_fs);
 	kvfree(p->pkey_index);
@@ -252,15 +271,19 @@ static bool map_rule_applies(const struct ibguard_rule *rule, u32 prot,
 
 /* Lowest-index applying rule among the entries for (dev, ino), below best. */
 static u32 scan_inode_index(const struct ibguard_policy *p,
-			    const struct ibguard_inode_key *index, u32 nr,
+			    const struct ibguard_inode_index *index,
 			    u32 dev, u64 ino, u32 best, u32 prot, bool shared)
 {
-	u32 lo = ibguard_inode_lower_bound(index, nr, dev, ino);
+	const struct ibguard_inode_key *key;
+	u32 i;
 
-	for (; lo < nr && index[lo].dev == dev && index[lo].ino == ino &&
-	     index[lo].rule < best; lo++)
-		if (map_rule_applies(&p->rules[index[lo].rule], prot, shared))
-			return index[lo].rule;
+	for (i = ibguard_inode_find(index, dev, ino); i < index->nr; i++) {
+		key = &index->keys[i];
+		if (!ibguard_inode_key_same(key, dev, ino) || key->rule >= best)
+			break;
+		if (map_rule_applies(&p->rules[key->rule], prot, shared))
+			return key->rule;
+	}
 	return best;
 }
 
@@ -318,8 +341,8 @@ static u32 scan_trees(const struct ibguard_policy *p, const struct file *file,
 		dentry = parent;
 		inode = READ_ONCE(dentry->d_inode);
 		if (inode)
-			best = scan_inode_index(p, p->map_tree, p->nr_map_tree,
-						dev, inode->i_ino, best, prot,
+			best = scan_inode_index(p, &p->map_tree, dev,
+						inode->i_ino, best, prot,
 						shared);
 	}
 	return best;
@@ -339,16 +362,15 @@ const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *
 
 	if (!p->class_rules[IBGUARD_CLASS_MAP])
 		return NULL;
-	if (p->nr_map_path)
-		best = scan_inode_index(p, p->map_path, p->nr_map_path,
-					inode->i_sb->s_dev, inode->i_ino, best,
-					prot, shared);
+	if (p->map_path.nr)
+		best = scan_inode_index(p, &p->map_path, inode->i_sb->s_dev,
+					inode->i_ino, best, prot, shared);
 	if (p->nr_map_chr && S_ISCHR(inode->i_mode))
 		best = scan_chardev(p, inode->i_rdev, best, prot, shared);
 	if (p->nr_map_fs)
 		best = scan_fstype(p, inode->i_sb->s_type->name, best, prot,
 				   shared);
-	if (p->nr_map_tree)
+	if (p->map_tree.nr)
 		best = scan_trees(p, file, best, prot, shared);
 	return best == NO_RULE ? NULL : &p->rules[best];
 }
@@ -429,16 +451,6 @@ const struct ibguard_rule *ibguard_endport_first_match(const struct ibguard_poli
 	return best == NO_RULE ? NULL : &p->rules[best];
 }
 EXPORT_SYMBOL_GPL(ibguard_endport_first_match);
-
-void ibguard_policy_count_hit(const struct ibguard_policy *p, u32 rule)
-{
-	u64 __percpu *chunk;
-
-	if (WARN_ON_ONCE(rule >= p->nr_rules))
-		return;
-	chunk = p->hits[rule / IBGUARD_HITS_PER_CHUNK];
-	this_cpu_inc(*(chunk + rule % IBGUARD_HITS_PER_CHUNK));
-}
 
 u64 ibguard_policy_rule_hits(const struct ibguard_policy *p, u32 rule)
 {

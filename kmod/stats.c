@@ -1,32 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-class decision counters, per CPU so that hooks never share a cache
- * line. Rule hit counters live with their policy (policy.c).
+ * line; decisions count inline (ibguard.h). Rule hit counters live with
+ * their policy (policy.c).
  */
 #include <linux/percpu.h>
 #include <linux/string.h>
 #include "ibguard.h"
 
-struct class_counters {
-	u64 count[IBGUARD_NR_CLASSES][IBGUARD_NR_COUNTERS];
-};
-
-static struct class_counters __percpu *counters;
+struct ibguard_class_counters __percpu *ibguard_counters;
 
 int ibguard_stats_init(void)
 {
-	counters = alloc_percpu(struct class_counters);
-	return counters ? 0 : -ENOMEM;
+	ibguard_counters = alloc_percpu(struct ibguard_class_counters);
+	return ibguard_counters ? 0 : -ENOMEM;
 }
 
 void ibguard_stats_exit(void)
 {
-	free_percpu(counters);
-}
-
-void ibguard_stats_count(enum ibguard_class cls, enum ibguard_counter counter)
-{
-	this_cpu_inc(counters->count[cls][counter]);
+	free_percpu(ibguard_counters);
 }
 
 u64 ibguard_stats_read(enum ibguard_class cls, enum ibguard_counter counter)
@@ -35,7 +27,7 @@ u64 ibguard_stats_read(enum ibguard_class cls, enum ibguard_counter counter)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(counters, cpu)->count[cls][counter];
+		sum += per_cpu_ptr(ibguard_counters, cpu)->count[cls][counter];
 	return sum;
 }
 
@@ -45,5 +37,6 @@ void ibguard_stats_reset(void)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(counters, cpu), 0, sizeof(struct class_counters));
+		memset(per_cpu_ptr(ibguard_counters, cpu), 0,
+		       sizeof(struct ibguard_class_counters));
 }
