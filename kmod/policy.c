@@ -26,6 +26,9 @@ static u32 fstype_hash(const char *name)
 	return jhash(name, strlen(name), 0);
 }
 
+/* Slots are counted in a u32: at most 2^31 for a policy's largest index. */
+static_assert(IBGUARD_MAX_RULES <= 1U << 30);
+
 /* Sorts the keys, already in place, and hashes them. */
 static int build_inode_index(struct ibguard_policy *p,
 			     struct ibguard_inode_index *index)
