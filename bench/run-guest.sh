@@ -134,12 +134,19 @@ run_workloads() {
 	done
 }
 
+# ibguardctl load or flush, quietly: its notes (hooks attached or detached)
+# would repeat through the whole run; on failure, all it said.
+ctl_quiet() {
+	local out
+	out=$("$ctl" "$@" 2>&1 >/dev/null) || die "ibguardctl $* failed: $out"
+}
+
 # Attaching the hooks (first rule of a class) costs RCU grace periods and text
 # patching; attach them before the clock starts so that a load measures
 # replacing one policy with another.
 attach_hooks() {
 	[ "$("$ctl" status -j | jq '.hooks | length')" = 3 ] && return
-	"$ctl" load "$work/policy-attach.conf" >/dev/null || die "loading policy-attach.conf failed"
+	ctl_quiet load "$work/policy-attach.conf"
 }
 
 # The load time is what ibguardctl itself measures (--timing): compiling
@@ -208,17 +215,17 @@ enter_config() {
 	floor)
 		ibguard_out
 		insmod "$build/ibguard_floor.ko" points=$floor_points ;;
-	empty) ibguard_in; "$ctl" flush >/dev/null ;;
+	empty) ibguard_in; ctl_quiet flush ;;
 	rules10) ibguard_in; load_policy "$r" 10 "$work/policy-10.conf" ;;
 	rules1k) ibguard_in; load_policy "$r" 1000 "$work/policy-1000.conf" ;;
 	rules10k) ibguard_in; load_policy "$r" 10000 "$work/policy-10000.conf" ;;
 	rules100k) ibguard_in; load_policy "$r" 100000 "$work/policy-100000.conf" ;;
 	paths100k)
 		ibguard_in
-		"$ctl" load "$work/policy-paths.conf" >/dev/null || die "loading policy-paths.conf failed" ;;
+		ctl_quiet load "$work/policy-paths.conf" ;;
 	permissive)
 		ibguard_in
-		"$ctl" load "$work/permissive.conf" >/dev/null || die "loading permissive.conf failed" ;;
+		ctl_quiet load "$work/permissive.conf" ;;
 	bpf)
 		ibguard_out
 		"$bench/map_guard" "$bench/map_guard.bpf.o" "$work/bpf-keys" >"$work/bpf.out" 2>&1 &
