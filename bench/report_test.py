@@ -33,10 +33,13 @@ def op(rnd: int, config: str, workload: str, ns: float) -> dict[str, Any]:
             "workload": workload, "ns_per_op": ns, "iterations": 1000}
 
 
-def load(rnd: int, per_class: int, load_ns: int,
-         memory: int) -> dict[str, Any]:
-    return {"kind": "load", "round": rnd, "rules_per_class": per_class,
-            "rules": 3 * per_class, "load_ns": load_ns, "memory": memory}
+def load(rnd: int, per_class: int, load_ns: int, memory: int,
+         kernel_ns: int | None = None) -> dict[str, Any]:
+    record = {"kind": "load", "round": rnd, "rules_per_class": per_class,
+              "rules": 3 * per_class, "load_ns": load_ns, "memory": memory}
+    if kernel_ns is not None:
+        record["kernel_ns"] = kernel_ns
+    return record
 
 
 def ops(config: str, workload: str, *samples: float) -> list[dict[str, Any]]:
@@ -57,7 +60,9 @@ SMALL = [
     *ops("floor", "qp_mock", 12100, 12300, 12200, 12400),
     load(1, 10, 2_000_000, 30720), load(2, 10, 3_000_000, 30720),
     load(3, 10, 2_500_000, 31744),
-    load(1, 1000, 8_000_000, 3_145_728), load(2, 1000, 6_000_000, 3_145_728),
+    # with the kernel's part, as run-guest.sh records it since e9c807e
+    load(1, 1000, 8_000_000, 3_145_728, 1_000_000),
+    load(2, 1000, 6_000_000, 3_145_728, 2_000_000),
 ]
 
 
@@ -151,9 +156,11 @@ class BuildNumbers(ReportCase):
         first, second = self.results["load"]
         self.assertEqual(first, {
             "rules_per_class": 10, "rules": 30, "median_ns": 2_500_000,
-            "spread_pct": 40.0, "memory": 30720, "bytes_per_rule": 1024})
+            "spread_pct": 40.0, "kernel_median_ns": None, "memory": 30720,
+            "bytes_per_rule": 1024})
         self.assertEqual(second["rules"], 3000)
         self.assertEqual(second["median_ns"], 7_000_000)
+        self.assertEqual(second["kernel_median_ns"], 1_500_000)
         self.assertEqual(second["bytes_per_rule"], 1049)  # 1048.576
 
     def test_markdown(self) -> None:
@@ -171,8 +178,11 @@ class BuildNumbers(ReportCase):
         self.assertIn("| QP setup (mock HCA) | 12,001 ns (1.000×) "
                       "| 12,250 ns (1.021×) | — | — |", md)
         self.assertIn("Spread: at most 8.33%", md)  # bpf: 100 / 1200
-        self.assertIn("| 10 | 30 | 2.5 | 0.03 | 1,024 |", md)
-        self.assertIn("| 1,000 | 3,000 | 7.0 | 3.00 | 1,049 |", md)
+        self.assertIn("| Rules per class | Total rules | Load time (ms) "
+                      "| of which in the kernel (ms) | Memory (MiB) "
+                      "| Bytes per rule |", md)
+        self.assertIn("| 10 | 30 | 2.5 | — | 0.03 | 1,024 |", md)
+        self.assertIn("| 1,000 | 3,000 | 7.0 | 1.5 | 3.00 | 1,049 |", md)
         self.assertIn("| ✅ | empty policy within 0.5% of no module: "
                       "mmap_file | 0.30% | 0.50% |", md)
 
@@ -284,6 +294,13 @@ class Malformed(ReportCase):
         other["rules"] = 31
         self.expect_failure(jsonl([load(1, 10, 5, 5), other]), 2)
 
+    def test_kernel_part_larger_than_the_load(self) -> None:
+        self.expect_failure(jsonl([load(1, 10, 5, 5, 6)]), 1)
+
+    def test_kernel_part_in_some_samples_only(self) -> None:
+        self.expect_failure(jsonl([load(1, 10, 5, 5, 4), load(2, 10, 5, 5)]), 2)
+        self.expect_failure(jsonl([load(1, 10, 5, 5), load(2, 10, 5, 5, 4)]), 2)
+
     def test_blank_lines_are_not_data(self) -> None:
         raw = self.write("raw.jsonl", "\n" + jsonl(SMALL) + "\n\n")
         done = self.run_report("build", "--no-plots", raw, self.out)
@@ -354,6 +371,25 @@ class Compare(ReportCase):
         done = self.run_report("compare", "--time-resolution-ms", "4", a, b)
         self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
         self.assertIn("load 10 rules per class: time: +8.000%", done.stdout)
+
+    def test_load_total_not_judged_when_the_kernel_part_is_known(self) -> None:
+        def results(name: str, total: int, kernel: int) -> Path:
+            self.build([*ops("none", "mmap_file", 1000),
+                        load(1, 10, total, 30720, kernel)], "--no-plots")
+            return self.write(name, (self.out / "results.json").read_text())
+
+        a = results("a.json", 100_000_000, 12_000_000)
+        # The compile's waits for the host: 50 ms more, not a difference.
+        b = results("b.json", 150_000_000, 12_000_000)
+        done = self.run_report("compare", a, b)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("load 10 rules per class: kernel time", done.stdout)
+        # The kernel's part 20 ms (5 ticks) longer is.
+        c = results("c.json", 100_000_000, 32_000_000)
+        done = self.run_report("compare", a, c)
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertIn("over the tolerance:\n  load 10 rules per class: "
+                      "kernel time: +166.667%", done.stdout)
 
     def test_different_cells(self) -> None:
         a = self.results_file("a.json", 1.0)

@@ -39,6 +39,10 @@ expect_eq "policy load rows for 10 and 1,000 rules per class, with memory" \
 	"10 30 true
 1000 3000 true" \
 	"$(jq -r '.load[] | "\(.rules_per_class) \(.rules) \(.memory > 0)"' "$results" 2>/dev/null)"
+expect_eq "each load's time in the kernel recorded, positive and part of the whole" \
+	"true" \
+	"$(jq '[.load[] | .kernel_median_ns > 0 and .kernel_median_ns <= .median_ns] | all' \
+		"$results" 2>/dev/null)"
 expect_eq "the Markdown table has a row per workload" 6 \
 	"$(grep -c '^| \(mmap\|mprotect\|QP\)' "$out/results.md" 2>/dev/null)"
 
