@@ -62,8 +62,12 @@ struct ibguard_inode_index {
 
 static inline u32 ibguard_inode_slot(u32 dev, u64 ino, u32 bits)
 {
-	/* Fibonacci hashing: the top bits of a product with 2^64 / phi. */
-	u64 h = (ino ^ ((u64)dev << 40)) * 0x9e3779b97f4a7c15ULL;
+	/*
+	 * Fibonacci hashing: the top bits of a product with 2^64 / phi. The
+	 * device goes to the upper half whole: inode numbers are small where
+	 * devices differ most (each filesystem's root is inode 2 or so).
+	 */
+	u64 h = (ino ^ ((u64)dev << 32)) * 0x9e3779b97f4a7c15ULL;
 
 	return (u32)(h >> (64 - bits));
 }

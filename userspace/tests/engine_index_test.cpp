@@ -87,6 +87,22 @@ TEST(EngineIndex, InodeHashFindsEveryKeyOfALargeIndex) {
   }
 }
 
+// The same inode number on 4,095 devices that differ in their major only
+// (MAJOR << 20, the kernel's encoding): no run of taken slots, which a
+// lookup may have to walk, is long.
+TEST(EngineIndex, InodeHashSpreadsDevicesThatDifferInTheirMajor) {
+  std::vector<ibguard_inode_key> keys;
+  for (u32 major = 1; major < 4096; ++major) keys.push_back({2, major << 20, major - 1});
+  InodeIndex index(keys);
+  std::size_t longest = 0, run = 0;
+  for (std::size_t i = 0; i < 2 * index.slots.size(); ++i) {  // twice: runs wrap around
+    run = index.slots[i % index.slots.size()] ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  EXPECT_LT(longest, 64u);
+  for (const auto& key : keys) ASSERT_EQ(index.rules(key.dev, key.ino), std::vector<u32>{key.rule});
+}
+
 TEST(EngineIndex, InodeIndexEdges) {
   // Empty: nothing found, and no slot read.
   ibguard_inode_index empty{};
