@@ -205,13 +205,19 @@ echo "# revoked during the race: $(revoked)"
 # (receives), both root, opened before the policies that follow.
 # smi_start FD NAME PORT [traps]: an smiagent on PORT, commands through FD.
 smi_start() {
-	local fd=$1 name=$2
+	local fd=$1 name=$2 i
 	shift 2
 	rm -f "$work/$name.in"
 	mkfifo "$work/$name.in"
 	"$IBG_BUILD/selftests/smiagent" mock0 "$@" <"$work/$name.in" >"$work/$name.out" 2>&1 &
 	smi_pids+=($!)
 	eval "exec $fd>\"\$work/\$name.in\""
+	# Its first line tells how registering went: wait for it, so that smi()
+	# counts only the answers to commands (it read that line once).
+	for i in $(seq 1 100); do
+		[ -f "$work/$name.out" ] && [ "$(wc -l <"$work/$name.out")" -ge 1 ] && break
+		sleep 0.1
+	done
 }
 # smi FD NAME COMMAND: COMMAND's one line of output (up to 10 s).
 smi() {
