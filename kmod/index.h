@@ -78,6 +78,14 @@ static inline bool ibguard_inode_key_same(const struct ibguard_inode_key *k,
 	return k->dev == dev && k->ino == ino;
 }
 
+/* Does keys[i] start the entries of its (dev, ino)? keys[] is sorted. */
+static inline bool ibguard_inode_key_first(const struct ibguard_inode_key *keys,
+					   u32 i)
+{
+	return !i || !ibguard_inode_key_same(&keys[i - 1], keys[i].dev,
+					     keys[i].ino);
+}
+
 /* Slots for the distinct keys of keys[0..nr): at least twice as many, >= 2. */
 static inline u32 ibguard_inode_index_bits(const struct ibguard_inode_key *keys,
 					   u32 nr)
@@ -86,8 +94,7 @@ static inline u32 ibguard_inode_index_bits(const struct ibguard_inode_key *keys,
 	u32 i, bits = 1;
 
 	for (i = 0; i < nr; i++)
-		if (!i || !ibguard_inode_key_same(&keys[i - 1], keys[i].dev,
-						  keys[i].ino))
+		if (ibguard_inode_key_first(keys, i))
 			distinct++;
 	while ((1ULL << bits) < 2 * distinct)
 		bits++;
@@ -100,9 +107,7 @@ static inline void ibguard_inode_index_fill(struct ibguard_inode_index *index)
 	u32 mask = (1U << index->bits) - 1, i, s;
 
 	for (i = 0; i < index->nr; i++) {
-		if (i && ibguard_inode_key_same(&index->keys[i - 1],
-						index->keys[i].dev,
-						index->keys[i].ino))
+		if (!ibguard_inode_key_first(index->keys, i))
 			continue;
 		s = ibguard_inode_slot(index->keys[i].dev, index->keys[i].ino,
 				       index->bits);
