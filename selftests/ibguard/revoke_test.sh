@@ -203,9 +203,17 @@ echo "# revoked during the race: $(revoked)"
 # --- subnet-management sessions opened under an allowing policy --------------
 # An SM's agent on port 1 (sends) and one on port 2 registered for traps
 # (receives), both root, opened before the policies that follow.
+# await_lines FILE N: until FILE has N lines (up to 10 s).
+await_lines() {
+	local i
+	for i in $(seq 1 100); do
+		[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return
+		sleep 0.1
+	done
+}
 # smi_start FD NAME PORT [traps]: an smiagent on PORT, commands through FD.
 smi_start() {
-	local fd=$1 name=$2 i
+	local fd=$1 name=$2
 	shift 2
 	rm -f "$work/$name.in"
 	mkfifo "$work/$name.in"
@@ -214,20 +222,14 @@ smi_start() {
 	eval "exec $fd>\"\$work/\$name.in\""
 	# Its first line tells how registering went: wait for it, so that smi()
 	# counts only the answers to commands (it read that line once).
-	for i in $(seq 1 100); do
-		[ -f "$work/$name.out" ] && [ "$(wc -l <"$work/$name.out")" -ge 1 ] && break
-		sleep 0.1
-	done
+	await_lines "$work/$name.out" 1
 }
 # smi FD NAME COMMAND: COMMAND's one line of output (up to 10 s).
 smi() {
 	local n
 	n=$(($(wc -l <"$work/$2.out") + 1))
 	echo "$3" >&"$1"
-	for i in $(seq 1 100); do
-		[ "$(wc -l <"$work/$2.out")" -ge "$n" ] && break
-		sleep 0.1
-	done
+	await_lines "$work/$2.out" "$n"
 	sed -n "${n}p" "$work/$2.out"
 }
 # trap_received: the SM on port 1 sends a trap to LID 2; what the agent on
