@@ -140,6 +140,8 @@ CompileResult compile_file(const std::string& path, const Resolver& resolver);
 // "read,exec"), for command-line options. Each returns nullopt and sets error
 // to the parser's message when the text is not valid.
 std::optional<std::uint16_t> parse_pkey(std::string_view text, std::string& error);
+// A uid (group false) or gid, 0 to 4294967294: (uid_t)-1 names no one.
+std::optional<std::uint32_t> parse_id(std::string_view text, bool group, std::string& error);
 std::optional<std::uint64_t> parse_subnet(std::string_view text, std::string& error);
 std::optional<std::uint32_t> parse_prot(std::string_view text, std::string& error);
 

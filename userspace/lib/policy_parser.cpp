@@ -822,6 +822,13 @@ std::optional<std::uint16_t> parse_pkey(std::string_view text, std::string& erro
   });
 }
 
+std::optional<std::uint32_t> parse_id(std::string_view text, bool group, std::string& error) {
+  return parse_value(text, error, [group](const Token& token) {
+    return static_cast<std::uint32_t>(
+        parse_number(token, 0, token.text, group ? gid_kind : uid_kind));
+  });
+}
+
 std::optional<std::uint64_t> parse_subnet(std::string_view text, std::string& error) {
   return parse_value(text, error, [](const Token& token) { return parse_subnet(token); });
 }

@@ -873,5 +873,22 @@ TEST(PolicyFile, StandardInput) {
   EXPECT_EQ(format(result.errors[0]), "<stdin>:2:1: error: unknown statement 'mpa'\nmpa\n^~~\n");
 }
 
+// Command-line values (explain --uid/--gid/--groups) are held to the file's
+// bounds: a uid past 32 bits must not wrap to another user.
+TEST(PolicyValue, IdsWithinTheFilesBounds) {
+  std::string error;
+  EXPECT_EQ(parse_id("0", false, error), 0u);
+  EXPECT_EQ(parse_id("4294967294", false, error), 4294967294u);
+  EXPECT_EQ(parse_id("0x3e8", true, error), 1000u);
+  EXPECT_EQ(parse_id("4294967296", false, error), std::nullopt);
+  EXPECT_EQ(error, "uid 4294967296 out of range (0-4294967294)");
+  EXPECT_EQ(parse_id("4294967295", true, error), std::nullopt);
+  EXPECT_EQ(error, "gid 4294967295 out of range (0-4294967294)");
+  EXPECT_EQ(parse_id("99999999999999999999999", false, error), std::nullopt);
+  EXPECT_EQ(error, "uid 99999999999999999999999 out of range (0-4294967294)");
+  EXPECT_EQ(parse_id("", false, error), std::nullopt);
+  EXPECT_EQ(error, "invalid uid '' (expected a decimal or 0x hexadecimal number)");
+}
+
 }  // namespace
 }  // namespace ibguard::policy

@@ -212,25 +212,21 @@ struct ExplainOptions {
   std::string uid, gid, groups, cgroup, exe;
 };
 
-std::uint32_t id_option(const std::string& text, bool group,
-                        const ibguard::policy::Resolver& names) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    try {
-      return static_cast<std::uint32_t>(std::stoul(text));
-    } catch (const std::exception&) {
-      throw Error(ExitCode::usage, fmt::format("invalid {} '{}'", group ? "gid" : "uid", text));
-    }
-  }
-  std::string error;
-  auto id = group ? names.group(text, error) : names.user(text, error);
-  if (!id) throw Error(ExitCode::invalid_input, error);
-  return *id;
-}
-
 template <typename T>
 T checked(std::optional<T> value, const std::string& option, const std::string& error) {
   if (!value) throw Error(ExitCode::usage, fmt::format("{}: {}", option, error));
   return *value;
+}
+
+// A uid or gid given to `option` as a number or a name.
+std::uint32_t id_option(const std::string& text, bool group, const std::string& option,
+                        const ibguard::policy::Resolver& names) {
+  std::string error;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
+    return checked(ibguard::policy::parse_id(text, group, error), option, error);
+  auto id = group ? names.group(text, error) : names.user(text, error);
+  if (!id) throw Error(ExitCode::invalid_input, error);
+  return *id;
 }
 
 // The task of a hypothetical request: its uid, its group and groups (by
@@ -246,10 +242,10 @@ ibguard::explain::Subject explain_subject(const ExplainOptions& opt,
   }
   if (opt.uid.empty()) throw Error(ExitCode::usage, "explain: give --uid (or --kernel)");
   const auto& names = env.resolver();
-  who.uid = id_option(opt.uid, false, names);
+  who.uid = id_option(opt.uid, false, "--uid", names);
   const passwd* user = ::getpwuid(who.uid);
   if (!opt.gid.empty())
-    who.gid = id_option(opt.gid, true, names);
+    who.gid = id_option(opt.gid, true, "--gid", names);
   else if (user)
     who.gid = user->pw_gid;
   else
@@ -260,7 +256,7 @@ ibguard::explain::Subject explain_subject(const ExplainOptions& opt,
     while (start <= opt.groups.size()) {
       std::size_t comma = opt.groups.find(',', start);
       if (comma == std::string::npos) comma = opt.groups.size();
-      groups.push_back(id_option(opt.groups.substr(start, comma - start), true, names));
+      groups.push_back(id_option(opt.groups.substr(start, comma - start), true, "--groups", names));
       start = comma + 1;
     }
     who.groups = groups;
