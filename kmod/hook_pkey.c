@@ -90,15 +90,18 @@ struct qp_path {
  * What a QP last set, keyed by the QP, and who set it: a new policy (or a
  * new P_Key table) is decided against that task, as the hook decided at the
  * time. The registry holds a reference; so does whoever works on an entry
- * outside qp_registry_lock. lock orders revalidation against destruction:
- * the destroy path marks the entry destroying under it before the QP goes,
- * and revalidation touches the QP only under it and only if not destroying.
+ * outside qp_registry_lock. lock serializes what changes or reads the QP's
+ * path: a checked modify holds it from reading what the QP had through
+ * recording what it set (two modifies of one QP, each checked against the
+ * old state, could otherwise leave a pair nobody decided), revalidation
+ * holds it while it re-decides and cuts the QP off, and the destroy path
+ * marks the entry destroying under it before the QP goes.
  */
 struct qp_entry {
 	struct hlist_node node;		/* unhashed once forgotten */
 	struct list_head work;		/* on the revalidation worker's list */
 	struct kref ref;
-	struct mutex lock;		/* revalidation vs. destruction */
+	struct mutex lock;		/* orders modify, revalidate, destroy */
 	bool destroying;		/* under lock */
 	struct ib_qp *qp;
 	u32 qp_num;
@@ -112,6 +115,12 @@ static DEFINE_SPINLOCK(qp_registry_lock);
 static unsigned int qp_registry_size;	/* under qp_registry_lock */
 /* Only while the hooks are attached does the registry follow QPs. */
 static bool registry_enabled;
+/*
+ * Bumped under qp_registry_lock each time a revalidation is queued: a modify
+ * that decided before a bump and recorded after it asks for another one, so
+ * that no policy or P_Key table change misses what it set.
+ */
+static unsigned long revalidations;
 
 static void entry_release(struct kref *ref)
 {
@@ -137,21 +146,6 @@ static struct qp_entry *registry_find(const struct ib_qp *qp)
 	return NULL;
 }
 
-/* Copies what qp last set into main and alt; invalid when unknown. */
-static void registry_get(const struct ib_qp *qp, struct qp_path *main,
-			 struct qp_path *alt)
-{
-	struct qp_entry *entry;
-
-	spin_lock(&qp_registry_lock);
-	entry = registry_find(qp);
-	if (entry) {
-		*main = entry->main;
-		*alt = entry->alt;
-	}
-	spin_unlock(&qp_registry_lock);
-}
-
 /* The entry of qp with a reference, or NULL. */
 static struct qp_entry *registry_get_entry(const struct ib_qp *qp)
 {
@@ -165,38 +159,82 @@ static struct qp_entry *registry_get_entry(const struct ib_qp *qp)
 	return entry;
 }
 
-static void registry_set(struct ib_qp *qp, const struct qp_path *main,
-			 const struct qp_path *alt)
+/*
+ * The entry of qp, added if it has none, with a reference. NULL when the
+ * registry does not follow QPs now (*err 0) or memory ran out (*err
+ * -ENOMEM): a QP that set a P_Key and is not followed would escape every
+ * later policy, so its modify fails instead.
+ */
+static struct qp_entry *registry_get_or_add(struct ib_qp *qp, int *err)
 {
 	struct qp_entry *entry, *fresh;
-	struct ibguard_identity who;
 
+	*err = 0;
+	entry = registry_get_entry(qp);
+	if (entry || !READ_ONCE(registry_enabled))
+		return entry;
 	/* A kernel ULP may modify a QP under a spinlock of its own. */
 	fresh = kzalloc(sizeof(*fresh), preemptible() ? GFP_KERNEL_ACCOUNT :
 			GFP_ATOMIC | __GFP_ACCOUNT);
-	ibguard_identity_get(&who);
+	if (!fresh) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	kref_init(&fresh->ref);
+	mutex_init(&fresh->lock);
+	INIT_LIST_HEAD(&fresh->work);
+	fresh->qp = qp;
+	fresh->qp_num = qp->qp_num;
+
 	spin_lock(&qp_registry_lock);
-	entry = registry_enabled ? registry_find(qp) : NULL;
-	if (!entry && fresh && registry_enabled) {
+	entry = registry_find(qp);
+	if (!entry && registry_enabled) {
 		entry = fresh;
 		fresh = NULL;
-		kref_init(&entry->ref);
-		mutex_init(&entry->lock);
-		INIT_LIST_HEAD(&entry->work);
-		entry->qp = qp;
-		entry->qp_num = qp->qp_num;
 		hash_add(qp_registry, &entry->node, (unsigned long)qp);
 		qp_registry_size++;
 	}
-	if (entry) {
-		entry->main = *main;
-		entry->alt = *alt;
-		swap(entry->who, who);
-	}
+	if (entry)
+		kref_get(&entry->ref);
 	spin_unlock(&qp_registry_lock);
-	/* The identity the entry had, or the one it did not take. */
-	ibguard_identity_put(&who);
 	kfree(fresh);
+	return entry;
+}
+
+/* Copies what entry's QP last set into main and alt; invalid when unknown. */
+static void registry_paths(struct qp_entry *entry, struct qp_path *main,
+			   struct qp_path *alt)
+{
+	spin_lock(&qp_registry_lock);
+	*main = entry->main;
+	*alt = entry->alt;
+	spin_unlock(&qp_registry_lock);
+}
+
+/* Records what the current task set on entry's QP. */
+static void registry_record(struct qp_entry *entry, const struct qp_path *main,
+			    const struct qp_path *alt)
+{
+	struct ibguard_identity who;
+
+	ibguard_identity_get(&who);
+	spin_lock(&qp_registry_lock);
+	entry->main = *main;
+	entry->alt = *alt;
+	swap(entry->who, who);
+	spin_unlock(&qp_registry_lock);
+	/* The identity the entry had. */
+	ibguard_identity_put(&who);
+}
+
+static unsigned long revalidations_seen(void)
+{
+	unsigned long seen;
+
+	spin_lock(&qp_registry_lock);
+	seen = revalidations;
+	spin_unlock(&qp_registry_lock);
+	return seen;
 }
 
 /* Drops the registry's reference, once. */
@@ -215,13 +253,64 @@ static void registry_forget(struct qp_entry *entry)
 		entry_put(entry);
 }
 
+/*
+ * Takes qp's entry out of the registry, with the registry's reference, before
+ * the QP is destroyed: the address may be a new QP's as soon as it is freed,
+ * and that QP must get an entry of its own.
+ */
+static struct qp_entry *registry_take(const struct ib_qp *qp)
+{
+	struct qp_entry *entry;
+
+	spin_lock(&qp_registry_lock);
+	entry = registry_find(qp);
+	if (entry) {
+		hash_del(&entry->node);
+		qp_registry_size--;
+	}
+	spin_unlock(&qp_registry_lock);
+	return entry;
+}
+
+/* Puts back what registry_take() took, for a QP that was not destroyed. */
+static void registry_restore(struct qp_entry *entry)
+{
+	bool restored = false;
+
+	spin_lock(&qp_registry_lock);
+	if (registry_enabled && !registry_find(entry->qp)) {
+		hash_add(qp_registry, &entry->node, (unsigned long)entry->qp);
+		qp_registry_size++;
+		restored = true;
+	}
+	spin_unlock(&qp_registry_lock);
+	if (!restored)
+		entry_put(entry);
+}
+
+/*
+ * Forgets an entry whose QP never set a P_Key (its first checked modify
+ * failed): there is nothing to revalidate, and "followed" counts QPs that
+ * revalidation can cut off.
+ */
+static void registry_forget_unset(struct qp_entry *entry)
+{
+	bool unset;
+
+	spin_lock(&qp_registry_lock);
+	unset = !entry->main.valid && !entry->alt.valid;
+	spin_unlock(&qp_registry_lock);
+	if (unset)
+		registry_forget(entry);
+}
+
 static void revalidate_fn(struct work_struct *work);
 static DECLARE_WORK(revalidate_work, revalidate_fn);
 
 /*
  * Drops the registry's references to every entry and returns how many there
- * were. The registry is disabled: no revalidation runs or gets queued, so
- * entry->work is free to use.
+ * were. The registry is disabled: once its work is cancelled, no
+ * revalidation runs or gets queued, so entry->work is free to use.
  */
 static unsigned int registry_forget_all(void)
 {
@@ -260,19 +349,42 @@ unsigned int ibguard_pkey_followed(void)
 	return size;
 }
 
-/* Re-decide every registered QP, in the background. Does not block. */
+/*
+ * Re-decide every registered QP, in the background. Does not block. Queued
+ * under qp_registry_lock, so that nothing is queued once detaching disabled
+ * the registry and cancelled the work.
+ */
 void ibguard_pkey_revalidate(void)
 {
-	if (READ_ONCE(registry_enabled))
+	spin_lock(&qp_registry_lock);
+	if (registry_enabled) {
+		revalidations++;
 		queue_work(system_unbound_wq, &revalidate_work);
+	}
+	spin_unlock(&qp_registry_lock);
 }
 
 /*
- * Returns true when the current task may use the P_Key at index of (device,
- * port). Does not sleep: the MAD send path calls it in atomic context.
+ * The P_Key at index of (device, port) in ib_core's cache; false when the
+ * pair names no valid P_Key: no such port, an index past the table, or an
+ * empty slot (0x0000, 0x8000). Revalidation cuts off a QP whose pair became
+ * so; a modify that asks for one is refused, as upstream refuses it.
  */
-static bool pkey_allowed(struct ib_device *device, u32 port, u16 index,
-			 const char *operation)
+static bool cached_pkey(struct ib_device *device, u32 port, u16 index,
+			u16 *pkey)
+{
+	return rdma_is_port_valid(device, port) &&
+	       !ib_get_cached_pkey(device, port, index, pkey) &&
+	       (*pkey & 0x7fff);
+}
+
+/*
+ * May the current task use the P_Key at index of (device, port)? 0 when it
+ * may, -EACCES when the policy denies it, -EINVAL when the pair names no
+ * valid P_Key. Does not sleep: the MAD send path calls it in atomic context.
+ */
+static int pkey_check(struct ib_device *device, u32 port, u16 index,
+		      const char *operation)
 {
 	const struct ibguard_policy *p;
 	struct ibguard_decision d = {
@@ -283,10 +395,8 @@ static bool pkey_allowed(struct ib_device *device, u32 port, u16 index,
 	};
 	bool deny = false;
 
-	/* An invalid port or index is the driver's to refuse. */
-	if (!rdma_is_port_valid(device, port) ||
-	    ib_get_cached_pkey(device, port, index, &d.pkey))
-		return true;
+	if (!cached_pkey(device, port, index, &d.pkey))
+		return -EINVAL;
 	ib_get_cached_subnet_prefix(device, port, &d.subnet);
 
 	rcu_read_lock();
@@ -298,29 +408,36 @@ static bool pkey_allowed(struct ib_device *device, u32 port, u16 index,
 								    NULL),
 					&d);
 	rcu_read_unlock();
-	return !deny;
+	return deny ? -EACCES : 0;
 }
 
 /*
  * Only requests that set a port or P_Key index are decided. Management QPs
- * use every P_Key by design: upstream skips them too.
+ * use every P_Key by design, and the drivers' own QPs (IB_QPT_RESERVED1 and
+ * up: mlx5's UMR and hardware GSI QPs) are set up by the driver for the
+ * whole device: upstream skips both.
  */
 static bool modify_is_checked(const struct ib_qp *qp, int mask)
 {
 	return qp->qp_type != IB_QPT_SMI && qp->qp_type != IB_QPT_GSI &&
+	       qp->qp_type < IB_QPT_RESERVED1 &&
 	       (mask & (IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ALT_PATH));
 }
 
-/* Entered instead of _ib_modify_qp() for requests modify_is_checked() picks. */
-static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
-			     int mask, struct ib_udata *udata)
+/* The request's pair decided, and passed on to the driver when allowed. */
+static int modify_qp_decided(struct ib_qp *qp, struct ib_qp_attr *attr,
+			     int mask, struct ib_udata *udata,
+			     struct qp_entry *entry)
 {
 	struct qp_path main = {}, alt = {};
 	struct passing_request req;
+	unsigned long seen;
 	int ret;
 
+	seen = revalidations_seen();
 	/* The resulting pair: the request's fields over what it had. */
-	registry_get(qp, &main, &alt);
+	if (entry)
+		registry_paths(entry, &main, &alt);
 	if (mask & IB_QP_PORT)
 		main.port = attr->port_num;
 	else if (!main.valid)
@@ -334,20 +451,47 @@ static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
 		alt.pkey_index = attr->alt_pkey_index;
 		alt.valid = true;
 	}
-	if ((main.valid &&
-	     !pkey_allowed(qp->device, main.port, main.pkey_index,
-			   "modify_qp")) ||
-	    ((mask & IB_QP_ALT_PATH) &&
-	     !pkey_allowed(qp->device, alt.port, alt.pkey_index, "modify_qp"))) {
-		ret = -EACCES;
-		goto out;
-	}
+	ret = main.valid ? pkey_check(qp->device, main.port, main.pkey_index,
+				      "modify_qp") : 0;
+	if (!ret && (mask & IB_QP_ALT_PATH))
+		ret = pkey_check(qp->device, alt.port, alt.pkey_index,
+				 "modify_qp");
+	if (ret)
+		return ret;
 	/* _ib_modify_qp(qp->real_qp, ...), and qp is a real QP here. */
 	pass_begin(&req, attr);
 	ret = ib_modify_qp_with_udata(qp, attr, mask, udata);
 	pass_end(&req);
-	if (!ret)
-		registry_set(qp, &main, &alt);
+	if (ret || !entry)
+		return ret;
+	registry_record(entry, &main, &alt);
+	/* A policy or P_Key table changed while deciding: decide again. */
+	if (revalidations_seen() != seen)
+		ibguard_pkey_revalidate();
+	return 0;
+}
+
+/* Entered instead of _ib_modify_qp() for requests modify_is_checked() picks. */
+static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
+			     int mask, struct ib_udata *udata)
+{
+	/* A kernel ULP may modify a QP under a spinlock of its own. */
+	bool can_sleep = preemptible();
+	struct qp_entry *entry;
+	int ret;
+
+	entry = registry_get_or_add(qp, &ret);
+	if (ret)
+		goto out;
+	if (entry && can_sleep)
+		mutex_lock(&entry->lock);
+	ret = modify_qp_decided(qp, attr, mask, udata, entry);
+	if (entry && ret)
+		registry_forget_unset(entry);
+	if (entry && can_sleep)
+		mutex_unlock(&entry->lock);
+	if (entry)
+		entry_put(entry);
 out:
 	atomic_dec(&ibguard_ib_inflight);
 	return ret;
@@ -377,7 +521,7 @@ static void notrace modify_qp_handler(unsigned long ip, unsigned long parent_ip,
  */
 static int destroy_qp_checked(struct ib_qp *qp, struct ib_udata *udata)
 {
-	struct qp_entry *entry = registry_get_entry(qp);
+	struct qp_entry *entry = registry_take(qp);
 	int ret;
 
 	if (entry) {
@@ -386,14 +530,12 @@ static int destroy_qp_checked(struct ib_qp *qp, struct ib_udata *udata)
 		mutex_unlock(&entry->lock);
 	}
 	ret = ib_destroy_qp_user(qp, udata);
-	if (entry) {
-		if (ret) {
-			mutex_lock(&entry->lock);
-			entry->destroying = false;
-			mutex_unlock(&entry->lock);
-		} else {
-			registry_forget(entry);
-		}
+	if (entry && ret) {
+		mutex_lock(&entry->lock);
+		entry->destroying = false;
+		mutex_unlock(&entry->lock);
+		registry_restore(entry);
+	} else if (entry) {
 		entry_put(entry);
 	}
 	atomic_dec(&ibguard_ib_inflight);
@@ -452,10 +594,8 @@ static bool path_revoked(const struct ibguard_policy *p,
 	    !(p->options & IBGUARD_OPT_PKEY_ON_ROCE))
 		return false;
 	d->port = path->port;
-	/* An index past the table, or to an invalid P_Key (0x0000, 0x8000). */
-	unresolvable = ib_get_cached_pkey(device, path->port, path->pkey_index,
-					  &d->pkey) ||
-		       !(d->pkey & 0x7fff);
+	unresolvable = !cached_pkey(device, path->port, path->pkey_index,
+				    &d->pkey);
 	if (!unresolvable) {
 		ib_get_cached_subnet_prefix(device, path->port, &d->subnet);
 		rule = ibguard_pkey_first_match(p, d->pkey, d->subnet,
@@ -516,7 +656,8 @@ static void revalidate_fn(struct work_struct *work)
 	list_for_each_entry_safe(entry, next, &todo, work) {
 		list_del_init(&entry->work);
 		mutex_lock(&entry->lock);
-		if (!entry->destroying)
+		/* Detaching waits for this work: it may stop early. */
+		if (!entry->destroying && READ_ONCE(registry_enabled))
 			revalidate_entry(entry);
 		mutex_unlock(&entry->lock);
 		entry_put(entry);
@@ -534,6 +675,9 @@ static void revalidate_fn(struct work_struct *work)
  * agents registered before it. The index is private to ib_mad once
  * the send buffer exists, so it is decided where ib_umad creates the buffer
  * for each write(2), in the writer's context, before anything is sent.
+ * ib_mad also sends on such an agent's behalf from its own workqueue (RMPP
+ * ACKs and responses to what the agent received): those are not the
+ * worker's requests and are not decided.
  */
 static void notrace post_send_handler(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
@@ -543,7 +687,7 @@ static void notrace post_send_handler(unsigned long ip, unsigned long parent_ip,
 	struct ib_mad_agent *agent = (struct ib_mad_agent *)regs->di;
 	bool allowed;
 
-	if (!ibguard_from_user_agent(agent))
+	if ((current->flags & PF_KTHREAD) || !ibguard_from_user_agent(agent))
 		return;
 	switch (agent->qp->qp_type) {
 	case IB_QPT_SMI:
@@ -552,8 +696,8 @@ static void notrace post_send_handler(unsigned long ip, unsigned long parent_ip,
 						  agent->port_num, "send_smp");
 		break;
 	case IB_QPT_GSI:
-		allowed = pkey_allowed(agent->device, agent->port_num,
-				       (u16)regs->dx, "send_mad");
+		allowed = !pkey_check(agent->device, agent->port_num,
+				      (u16)regs->dx, "send_mad");
 		break;
 	default:
 		return;
@@ -627,6 +771,8 @@ out_registry:
 unsigned int ibguard_pkey_detach(void)
 {
 	registry_enable(false);
+	/* Revalidation relies on the destroy path being followed. */
+	cancel_work_sync(&revalidate_work);
 	ibguard_detach(&post_send_ops);
 	ibguard_detach(&modify_qp_ops);
 	ibguard_detach(&destroy_qp_ops);

@@ -64,6 +64,24 @@ expect_eq "the alternate path is checked" "alt: EACCES" "$(qp 1000 create rc 1 i
 expect_eq "an allowed alternate path passes" "alt: ok" "$(qp 1000 create rc 1 init 1 1 alt 2 0)"
 "$QPCTL" setpkeys 2 0xffff,0x8001,0x8002,0x0003 >/dev/null
 
+# An empty slot names no partition: refused as upstream refuses it, whatever
+# the policy says (revalidation cuts off a QP whose slot is emptied).
+"$QPCTL" setpkeys 2 0xffff,0x0000,0x8000 >/dev/null
+load "pkey any allow"
+expect_eq "a P_Key index to an empty slot (0x0000) is refused" "init: EINVAL" \
+	"$(qp 1000 create rc 2 init 2 1)"
+expect_eq "a P_Key index to an empty slot (0x8000) is refused" "init: EINVAL" \
+	"$(qp 1000 create rc 2 init 2 2)"
+expect_eq "a P_Key index past the table is refused" "init: EINVAL" \
+	"$(qp 1000 create rc 2 init 2 4)"
+"$QPCTL" setpkeys 2 0xffff,0x8001,0x8002,0x0003 >/dev/null
+
+# Drivers' own QPs (IB_QPT_RESERVED1 and up, mlx5's UMR QP) are set up by
+# the driver for the whole device: never decided, never followed.
+load "pkey any deny uid 1000"
+expect_eq "a driver's own QP type is not decided" "init: ok" "$(qp 1000 create driver 1 init 1 1)"
+expect_eq "the same request on an RC QP is" "init: EACCES" "$(qp 1000 create rc 1 init 1 1)"
+
 # --- defaults, first match, management QPs ----------------------------------
 load "default pkey deny" "pkey 0xffff allow" "pkey 0x8001 allow group nogroup"
 expect_eq "default deny: the default partition allowed" "init: ok" "$(qp 1000 create rc 1 init 1 0)"

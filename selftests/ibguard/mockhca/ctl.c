@@ -138,7 +138,8 @@ static int mock_ctl_create_qp(struct mock_file *mf, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.qp_type != MOCKHCA_QPT_RC && req.qp_type != MOCKHCA_QPT_UD)
+	if (req.qp_type != MOCKHCA_QPT_RC && req.qp_type != MOCKHCA_QPT_UD &&
+	    req.qp_type != MOCKHCA_QPT_DRIVER)
 		return -EINVAL;
 
 	mutex_lock(&mf->lock);
@@ -485,6 +486,7 @@ int mock_ctl_register(struct mock_dev *mdev)
 	BUILD_BUG_ON(MOCKHCA_QPS_ERR != IB_QPS_ERR);
 	BUILD_BUG_ON(MOCKHCA_QPT_RC != IB_QPT_RC);
 	BUILD_BUG_ON(MOCKHCA_QPT_UD != IB_QPT_UD);
+	BUILD_BUG_ON(MOCKHCA_QPT_DRIVER != IB_QPT_RESERVED1);
 
 	ctl_mdev = mdev;
 	ret = misc_register(&mock_ctl_misc);

@@ -27,6 +27,8 @@
 /* QP types: the values of enum ib_qp_type (and of enum ibv_qp_type). */
 #define MOCKHCA_QPT_RC		2
 #define MOCKHCA_QPT_UD		4
+/* A driver's own QP type (IB_QPT_RESERVED1), as mlx5's UMR QP. */
+#define MOCKHCA_QPT_DRIVER	0x1000
 
 /* QP states: the values of enum ib_qp_state (and of enum ibv_qp_state). */
 #define MOCKHCA_QPS_RESET	0

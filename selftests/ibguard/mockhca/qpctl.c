@@ -45,7 +45,9 @@ static void die_usage(void)
 		"Usage: qpctl [-d DEVICE] [-k] STEP...\n"
 		"Steps (the QP steps act on the current QP):\n"
 		"  info                    device name, ports, P_Key table length\n"
-		"  create rc|ud [PORT]     ib_create_qp; the new QP becomes current\n"
+		"  create rc|ud|driver [PORT]\n"
+		"                          ib_create_qp (driver: a driver's own QP type,\n"
+		"                          IB_QPT_RESERVED1); the new QP becomes current\n"
 		"  use N                   make the N-th created QP (from 1) current\n"
 		"  init PORT PKEY_INDEX    RESET->INIT with port and pkey_index\n"
 		"  rtr [DLID]              INIT->RTR (RC: path to DLID, default the\n"
@@ -149,8 +151,10 @@ static bool do_create(const char *type, unsigned int port)
 		req.qp_type = MOCKHCA_QPT_RC;
 	} else if (!strcmp(type, "ud")) {
 		req.qp_type = MOCKHCA_QPT_UD;
+	} else if (!strcmp(type, "driver")) {
+		req.qp_type = MOCKHCA_QPT_DRIVER;
 	} else {
-		fprintf(stderr, "qpctl: create: type must be rc or ud\n");
+		fprintf(stderr, "qpctl: create: type must be rc, ud or driver\n");
 		die_usage();
 	}
 	if (nqps == MAX_QPS) {
@@ -257,7 +261,8 @@ static bool do_query(void)
 	if (ioctl(fd, MOCKHCA_IOC_QUERY_QP, &a))
 		return fail("query", errno);
 	printf("query: ok qpn=0x%x type=%s state=%s port=%u pkey_index=%u ",
-	       a.qp_num, a.qp_type == MOCKHCA_QPT_RC ? "rc" : "ud",
+	       a.qp_num, a.qp_type == MOCKHCA_QPT_RC ? "rc" :
+	       a.qp_type == MOCKHCA_QPT_UD ? "ud" : "driver",
 	       a.qp_state <= MOCKHCA_QPS_ERR ? state_names[a.qp_state] : "?",
 	       a.port, a.pkey_index);
 	printf("alt_port=%u alt_pkey_index=%u fatal_events=%u\n", a.alt_port,

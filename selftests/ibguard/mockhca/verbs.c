@@ -400,6 +400,7 @@ static int mock_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		break;
 	case IB_QPT_RC:
 	case IB_QPT_UD:
+	case IB_QPT_RESERVED1:	/* as a driver's own QP */
 		break;
 	default:
 		return -EOPNOTSUPP;
