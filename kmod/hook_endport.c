@@ -47,10 +47,17 @@ static bool owned_by_ib_umad(unsigned long addr)
 	return len >= 10 && !strcmp(sym + len - 10, " [ib_umad]");
 }
 
+/*
+ * ib_umad gives all its agents one send handler: once that is known (until
+ * ib_umad goes), it alone decides, and the kernel's own agents, which send
+ * most MADs, never pay for a symbol lookup.
+ */
 static bool in_ib_umad(unsigned long addr)
 {
-	if (addr == READ_ONCE(umad_send_handler))
-		return true;
+	unsigned long known = READ_ONCE(umad_send_handler);
+
+	if (known)
+		return addr == known;
 	if (!owned_by_ib_umad(addr))
 		return false;
 	WRITE_ONCE(umad_send_handler, addr);
@@ -130,24 +137,6 @@ static void agent_drop(struct agent_entry *entry)
 	kfree_rcu(entry, rcu);
 }
 
-static void agent_record(struct agent_entry *entry,
-			 const struct ib_mad_agent *agent)
-{
-	entry->agent = agent;
-	ibguard_identity_get(&entry->who);
-	spin_lock(&agents_lock);
-	if (agents_enabled) {
-		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
-		agents_followed++;
-		entry = NULL;
-	}
-	spin_unlock(&agents_lock);
-	if (entry) {
-		ibguard_identity_put(&entry->who);
-		kfree(entry);
-	}
-}
-
 /* void ib_unregister_mad_agent(struct ib_mad_agent *mad_agent) */
 static void notrace unregister_agent_handler(unsigned long ip,
 					     unsigned long parent_ip,
@@ -196,41 +185,74 @@ unsigned int ibguard_endport_followed(void)
 	return followed;
 }
 
+/*
+ * Re-decides entry against who registered it; a newly denied agent is
+ * reported. Called with agents_lock and rcu_read_lock() held.
+ */
+static void agent_redecide(const struct ibguard_policy *p,
+			   struct agent_entry *entry)
+{
+	const struct ib_mad_agent *agent = entry->agent;
+	struct ibguard_decision d = {
+		.cls = IBGUARD_CLASS_ENDPORT,
+		.operation = "revalidate",
+		.device = dev_name(&agent->device->dev),
+		.port = agent->port_num,
+		.qp_num = agent->qp->qp_num,
+		.who = &entry->who,
+	};
+	bool revoke = p &&
+		ibguard_revalidate(p, ibguard_endport_first_match(p, d.device,
+								  d.port,
+								  &entry->who),
+				   false, &d);
+
+	lockdep_assert_held(&agents_lock);
+	if (revoke && !entry->revoked)
+		ibguard_revoked(&d);
+	WRITE_ONCE(entry->revoked, revoke);
+}
+
 static void revalidate_agents_fn(struct work_struct *work)
 {
-	const struct ibguard_policy *p;
 	struct agent_entry *entry;
 	int bkt;
 
 	spin_lock(&agents_lock);
 	rcu_read_lock();
-	p = rcu_dereference(ibguard_active_policy);
-	hash_for_each(agents, bkt, entry, node) {
-		const struct ib_mad_agent *agent = entry->agent;
-		struct ibguard_decision d = {
-			.cls = IBGUARD_CLASS_ENDPORT,
-			.operation = "revalidate",
-			.device = dev_name(&agent->device->dev),
-			.port = agent->port_num,
-			.qp_num = agent->qp->qp_num,
-			.who = &entry->who,
-		};
-		bool revoke = p &&
-			ibguard_revalidate(p,
-					   ibguard_endport_first_match(p, d.device,
-								       d.port,
-								       &entry->who),
-					   false, &d);
-
-		if (revoke && !entry->revoked)
-			ibguard_revoked(&d);
-		WRITE_ONCE(entry->revoked, revoke);
-	}
+	hash_for_each(agents, bkt, entry, node)
+		agent_redecide(rcu_dereference(ibguard_active_policy), entry);
 	rcu_read_unlock();
 	spin_unlock(&agents_lock);
 }
 
 static DECLARE_WORK(revalidate_agents_work, revalidate_agents_fn);
+
+/*
+ * Records an agent the registration hook allowed. The policy may have
+ * changed since, and a revalidation may have run before the agent was here
+ * to be seen: it is decided again as it is recorded.
+ */
+static void agent_record(struct agent_entry *entry,
+			 const struct ib_mad_agent *agent)
+{
+	entry->agent = agent;
+	ibguard_identity_get(&entry->who);
+	spin_lock(&agents_lock);
+	if (agents_enabled) {
+		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
+		agents_followed++;
+		rcu_read_lock();
+		agent_redecide(rcu_dereference(ibguard_active_policy), entry);
+		rcu_read_unlock();
+		entry = NULL;
+	}
+	spin_unlock(&agents_lock);
+	if (entry) {
+		ibguard_identity_put(&entry->who);
+		kfree(entry);
+	}
+}
 
 /*
  * Re-decide every recorded agent against who registered it, in the
@@ -397,7 +419,8 @@ static void notrace register_agent_handler(unsigned long ip,
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 
-	if (regs->dx != IB_QPT_SMI || !in_ib_umad(regs->r9))
+	/* qp_type is an int: the register's upper half is not its value. */
+	if ((int)regs->dx != IB_QPT_SMI || !in_ib_umad(regs->r9))
 		return;
 	/* register_agent_recorded() calling the original. */
 	if (within_module(parent_ip, THIS_MODULE))
