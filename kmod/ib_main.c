@@ -78,14 +78,19 @@ static struct notifier_block module_nb = {
 };
 
 /*
- * A port's P_Key table or GIDs (hence subnet prefix) changed: a QP's P_Key
- * index may now name another P_Key. ib_core dispatches these after updating
- * its cache, which revalidation reads.
+ * A port's P_Key table or GIDs (hence subnet prefix) may have changed: a
+ * QP's P_Key index may now name another P_Key, or its port another subnet.
+ * ib_core dispatches these after updating its cache, which revalidation
+ * reads. It does not pass IB_EVENT_GID_CHANGE of an InfiniBand port on to
+ * clients (only RoCE GID table changes reach them), but re-reads the GIDs
+ * for a client reregistration too, which a subnet manager requests when it
+ * changed what it had set.
  */
 static void ib_event(struct ib_event_handler *handler, struct ib_event *event)
 {
 	if (event->event == IB_EVENT_PKEY_CHANGE ||
-	    event->event == IB_EVENT_GID_CHANGE)
+	    event->event == IB_EVENT_GID_CHANGE ||
+	    event->event == IB_EVENT_CLIENT_REREGISTER)
 		ibguard_pkey_revalidate();
 }
 
@@ -127,6 +132,20 @@ static char *require_function;
 module_param(require_function, charp, 0400);
 MODULE_PARM_DESC(require_function, "also require this function as an attach point (tests)");
 
+/*
+ * Before this module's text goes: redirected calls still inside it (a
+ * modify_qp_checked() waiting for a driver) finish, and so do tasks
+ * preempted in a handler's trampoline; then the filters are freed.
+ */
+static void ib_hooks_release(void)
+{
+	while (atomic_read(&ibguard_ib_inflight))
+		msleep(20);
+	synchronize_rcu_tasks();
+	ibguard_pkey_exit();
+	ibguard_endport_exit();
+}
+
 static int __init ibguard_ib_init(void)
 {
 	const char *missing = NULL;
@@ -152,6 +171,8 @@ static int __init ibguard_ib_init(void)
 	if (err) {
 		pr_err("cannot attach the InfiniBand hooks: %d; pkey and endport are unavailable\n",
 		       err);
+		/* Some may have been attached, and calls redirected, meanwhile. */
+		ib_hooks_release();
 		goto out_client;
 	}
 	pr_info("pkey and endport classes available\n");
@@ -167,13 +188,8 @@ out_notifier:
 static void __exit ibguard_ib_exit(void)
 {
 	ibguard_unregister_ib_hooks(&ib_hook_ops);
-	/* Redirected calls still inside modify_qp_checked() finish first. */
-	while (atomic_read(&ibguard_ib_inflight))
-		msleep(20);
-	synchronize_rcu_tasks();
+	ib_hooks_release();
 	ib_unregister_client(&ibguard_ib_client);
-	ibguard_pkey_exit();
-	ibguard_endport_exit();
 	unregister_module_notifier(&module_nb);
 	pr_info("unloaded\n");
 }
