@@ -129,12 +129,22 @@ void Message::put_string(std::uint16_t type, std::string_view value) {
   mnl_attr_put_strz(header_, type, copy.c_str());
 }
 
-nlattr* Message::begin_nest(std::uint16_t type) {
+Message::Nest Message::begin_nest(std::uint16_t type) {
   require(0);
-  return mnl_attr_nest_start(header_, type);
+  const nlattr* nest = mnl_attr_nest_start(header_, type);
+  return Nest{static_cast<std::size_t>(reinterpret_cast<const char*>(nest) -
+                                       reinterpret_cast<const char*>(header_))};
 }
 
-void Message::end_nest(nlattr* nest) { mnl_attr_nest_end(header_, nest); }
+void Message::end_nest(Nest nest) {
+  const std::size_t length = header_->nlmsg_len - nest.offset;
+  if (length > UINT16_MAX)
+    throw Error(ExitCode::invalid_input,
+                fmt::format("a netlink attribute of {} bytes does not fit in 64 KiB",
+                            length - MNL_ATTR_HDRLEN));
+  auto* attr = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(header_) + nest.offset);
+  attr->nla_len = static_cast<std::uint16_t>(length);
+}
 
 Attributes Attributes::of_genl(const nlmsghdr& msg, std::uint16_t max) {
   Attributes attrs(max);

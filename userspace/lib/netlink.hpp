@@ -33,8 +33,15 @@ class Message {
   void put_u32(std::uint16_t type, std::uint32_t value);
   void put_u64(std::uint16_t type, std::uint64_t value);
   void put_string(std::uint16_t type, std::string_view value);
-  nlattr* begin_nest(std::uint16_t type);
-  void end_nest(nlattr* nest);
+
+  // An open nest, by its offset: a pointer into the buffer would dangle once
+  // an attribute put inside the nest makes the buffer grow.
+  struct Nest {
+    std::size_t offset;
+  };
+  Nest begin_nest(std::uint16_t type);
+  // Sets the nest's length; raises Error when it exceeds what nla_len holds.
+  void end_nest(Nest nest);
   // Appends already-encoded attributes (another message's payload).
   void append(const void* data, std::size_t len);
   // The attributes after the genetlink header.

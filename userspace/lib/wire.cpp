@@ -32,7 +32,7 @@ Mode to_mode(std::uint8_t value) {
 }
 
 void put_subject(nl::Message& msg, const policy::Subject& subject) {
-  nlattr* nest = msg.begin_nest(IBGUARD_RULE_SUBJECT);
+  const auto nest = msg.begin_nest(IBGUARD_RULE_SUBJECT);
   msg.put_u8(IBGUARD_SUBJ_TYPE, static_cast<std::uint8_t>(subject.type));
   switch (subject.type) {
     case policy::Subject::Type::uid:
@@ -91,7 +91,7 @@ std::string prot_string(std::uint32_t prot) {
 }
 
 void put_rule(nl::Message& msg, const policy::Rule& rule) {
-  nlattr* nest = msg.begin_nest(IBGUARD_ATTR_RULE);
+  const auto nest = msg.begin_nest(IBGUARD_ATTR_RULE);
   msg.put_u8(IBGUARD_RULE_CLASS, static_cast<std::uint8_t>(rule.cls));
   msg.put_u8(IBGUARD_RULE_VERDICT, static_cast<std::uint8_t>(rule.verdict));
   std::uint32_t flags = (rule.log ? IBGUARD_RULE_LOG : 0) | (rule.shared ? IBGUARD_RULE_SHARED : 0);
