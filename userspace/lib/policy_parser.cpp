@@ -3,6 +3,7 @@
 // collected (the first one of each line), with its exact source position.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/ibguard.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -475,10 +476,23 @@ class Compiler {
       const Token& last = lexed.tokens.back();
       rule.source =
           std::string(text.substr(keyword.column - 1, last.column + last.length - keyword.column));
+      check_source_length(keyword, rule.source);
       result_.policy.rules.push_back(std::move(rule));
     } else {
       Cursor::fail(keyword, fmt::format("unknown statement {}", quote(word)));
     }
+  }
+
+  // The kernel keeps a rule's text for 'show' and refuses a longer one;
+  // the caret marks where the rule goes past the limit.
+  static void check_source_length(const Token& keyword, const std::string& source) {
+    constexpr std::size_t max_source = IBGUARD_MAX_SOURCE_LEN - 1;  // without the NUL
+    if (source.size() <= max_source) return;
+    throw LineError{keyword.column + static_cast<unsigned>(max_source),
+                    static_cast<unsigned>(source.size() - max_source),
+                    fmt::format("rule is {} bytes long, the kernel takes at most {} (comments and "
+                                "blanks around the rule do not count)",
+                                source.size(), max_source)};
   }
 
   void check_duplicate(std::optional<unsigned>& first_line, const LineError& where,

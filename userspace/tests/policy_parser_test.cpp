@@ -750,6 +750,32 @@ TEST(PolicyErrors, DuplicateOfAnInvalidFirstOccurrence) {
   EXPECT_EQ(result.errors[1].location.line, 2u);
 }
 
+// The kernel keeps at most IBGUARD_MAX_SOURCE_LEN - 1 bytes of a rule's
+// text and refuses a longer one: check must refuse it too, at the rule.
+TEST(PolicyErrors, RuleLongerThanTheKernelKeeps) {
+  std::string longest = "pkey any allow";
+  for (int i = 0; i < 679; ++i) longest += " uid 1";
+  longest += " uid 12";
+  ASSERT_EQ(longest.size(), 4095u);
+  const CompileResult fits =
+      compile("  " + longest + "  # comments do not count\n", "l.conf", resolver);
+  EXPECT_TRUE(fits.ok()) << describe(fits);
+  ASSERT_EQ(fits.policy.rules.size(), 1u);
+  EXPECT_EQ(fits.policy.rules[0].source, longest);
+
+  const std::string too_long = longest + "3";
+  const CompileResult result = compile("pkey 1 allow\n  " + too_long + "\n", "l.conf", resolver);
+  ASSERT_EQ(result.errors.size(), 1u) << describe(result);
+  const Diagnostic& d = result.errors[0];
+  EXPECT_EQ(d.location.line, 2u);
+  EXPECT_EQ(d.location.column, 2u + 4096u);
+  EXPECT_EQ(d.length, 1u);
+  EXPECT_EQ(d.message,
+            "rule is 4096 bytes long, the kernel takes at most 4095 (comments and blanks around "
+            "the rule do not count)");
+  ASSERT_EQ(result.policy.rules.size(), 1u);  // only the first line's
+}
+
 TEST(PolicyErrors, AllErrorsInOrderAndGoodLinesStillCompile) {
   const CompileResult result = compile(
       "pkey 0x8001 allow\n"
