@@ -18,6 +18,7 @@
 #include "error.hpp"
 #include "explain.hpp"
 #include "monitor.hpp"
+#include "output.hpp"
 #include "policy.hpp"
 
 namespace {
@@ -36,7 +37,9 @@ void catch_signals() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-void print_json(const nlohmann::ordered_json& doc) { std::cout << doc.dump(2) << std::endl; }
+void print_json(const nlohmann::ordered_json& doc) {
+  std::cout << ibguard::json_text(doc, 2) << std::endl;
+}
 
 // Compiles a policy file; prints every error and raises when there is one.
 ibguard::policy::Policy compile_or_fail(const std::string& file) {
@@ -142,7 +145,7 @@ int run_stats(bool json, bool rules, unsigned interval, bool cumulative, unsigne
     auto current = client.stats(rules);
     auto shown = cumulative ? current : current.minus(previous);
     if (json)
-      std::cout << shown.to_json(rules).dump() << std::endl;
+      std::cout << ibguard::json_text(shown.to_json(rules)) << std::endl;
     else
       std::cout << shown.to_text(rules) << std::endl;
     previous = current;
@@ -189,7 +192,7 @@ int run_monitor(bool json, unsigned count) {
   monitor.run(
       [&](const ibguard::Event& event) {
         if (json)
-          std::cout << event.to_json().dump() << std::endl;
+          std::cout << ibguard::json_text(event.to_json()) << std::endl;
         else
           std::cout << event.to_text() << std::endl;
         return count == 0 || ++seen < count;
@@ -197,6 +200,10 @@ int run_monitor(bool json, unsigned count) {
       [] {
         std::cerr << "ibguardctl: events were lost: the receive buffer overran; continuing"
                   << std::endl;
+      },
+      [](const Error& e) {
+        std::cerr << "ibguardctl: skipped an event that cannot be read: " << e.what()
+                  << "; continuing" << std::endl;
       },
       [] { return interrupted != 0; });
   return 0;
@@ -399,7 +406,8 @@ int run_explain(const ExplainOptions& opt) {
                                               request.reported->source,
                                               *request.reported->generation));
     if (opt.json) {
-      std::cout << ibguard::explain::to_json(policy, name, request, explanation).dump() << '\n';
+      std::cout << ibguard::json_text(ibguard::explain::to_json(policy, name, request, explanation))
+                << '\n';
     } else {
       if (!first) std::cout << '\n';
       std::cout << ibguard::explain::to_text(policy, name, request, explanation);
