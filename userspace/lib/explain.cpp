@@ -8,6 +8,7 @@
 #include <map>
 
 #include "error.hpp"
+#include "output.hpp"
 #include "wire.hpp"
 
 namespace ibguard::explain {
@@ -147,6 +148,27 @@ std::string prot_words(std::uint32_t prot) {
   return fmt::format("{}", fmt::join(words, ","));
 }
 
+// path as a suggested rule writes it, or nullopt with the reason in
+// `problem`: the language cannot hold a newline, and a suggestion is
+// printed as it is, so it must not hold what printable() would escape.
+std::optional<std::string> path_as_written(const std::string& path, std::string& problem) {
+  const std::optional<std::string> word = policy::quote_word(path);
+  if (!word) {
+    problem = fmt::format(
+        "the file's path holds {}, which a policy file cannot express: name the file by another "
+        "path (path rules match its inode) or use a tree or fs rule",
+        path.find('\n') != std::string::npos ? "a newline" : "a NUL byte");
+    return std::nullopt;
+  }
+  if (printable(*word) != *word) {
+    problem =
+        "the file's path holds characters that cannot be shown as they are (escaped above): name "
+        "the file by another path (path rules match its inode) or write the rule by hand";
+    return std::nullopt;
+  }
+  return word;
+}
+
 // The narrowest rule that decides this request with `verdict`: this object,
 // this protection, this task's uid. Returns nullopt with a reason in `why`
 // when the request does not name its object well enough.
@@ -162,24 +184,34 @@ std::optional<policy::Rule> flip_rule(const Request& request, Verdict verdict, s
       object = fmt::format("pkey {:#06x} subnet {}", request.pkey, subnet_string(request.subnet));
       break;
     case Class::endport:
+      if (!policy::valid_object_name(request.device)) {
+        why = fmt::format(
+            "the device name '{}' cannot be written in a policy (1-63 characters of A-Z, a-z, "
+            "0-9, '_', '.' and '-')",
+            printable(request.device));
+        return std::nullopt;
+      }
       rule.device = request.device;
       rule.port = request.port;
-      object = fmt::format("endport {} {}", policy::quote_word(request.device), request.port);
+      object = fmt::format("endport {} {}", request.device, request.port);
       break;
     case Class::map: {
       const MapObject& map = request.map;
-      if (map.path && map.file) {
+      std::string path_problem = "the file's path is not known: name it in a path rule by hand";
+      const std::optional<std::string> path =
+          map.path && map.file ? path_as_written(*map.path, path_problem) : std::nullopt;
+      if (path) {
         rule.object = policy::MapObject::path;
         rule.dev = map.file->dev;
         rule.ino = map.file->ino;
-        object = "map path " + policy::quote_word(*map.path);
+        object = "map path " + *path;
       } else if (map.chardev) {
         rule.object = policy::MapObject::chardev;
         rule.chr_major = map.chardev->first;
         rule.minor_lo = rule.minor_hi = map.chardev->second;
         object = fmt::format("map chardev {}:{}", map.chardev->first, map.chardev->second);
       } else {
-        why = "the file's path is not known: name it in a path rule by hand";
+        why = path_problem;
         return std::nullopt;
       }
       rule.prot = map.prot;
@@ -595,13 +627,14 @@ Request request_from_audit(std::string_view record, const Environment& env) {
 
 std::string describe(const Request& request) {
   // "map mmap of FILE" for a report, "map FILE" for a hypothetical request.
+  // Every string from a report is escaped: the description is one line.
   std::string what(policy::to_string(request.cls));
   if (!request.operation.empty())
-    what += " " + request.operation + (request.cls == Class::map ? " of" : "");
+    what += " " + printable(request.operation) + (request.cls == Class::map ? " of" : "");
   switch (request.cls) {
     case Class::map: {
       const MapObject& map = request.map;
-      what += " " + (map.path ? *map.path : std::string("a file"));
+      what += " " + (map.path ? printable(*map.path) : std::string("a file"));
       if (map.file)
         what += fmt::format(" (dev {} ino {})", dev_string(map.file->dev), map.file->ino);
       what += fmt::format(" prot {}{}", map.prot ? prot_words(map.prot) : "none",
@@ -611,10 +644,10 @@ std::string describe(const Request& request) {
     case Class::pkey:
       what += fmt::format(" P_Key {:#06x} subnet {}", request.pkey, subnet_string(request.subnet));
       if (!request.device.empty())
-        what += fmt::format(" on {} port {}", request.device, request.port);
+        what += fmt::format(" on {} port {}", printable(request.device), request.port);
       break;
     case Class::endport:
-      what += fmt::format(" on {} port {}", request.device, request.port);
+      what += fmt::format(" on {} port {}", printable(request.device), request.port);
       break;
   }
   const Subject& who = request.subject;
@@ -629,7 +662,8 @@ std::string describe(const Request& request) {
     what += fmt::format(" cgroup {}", *who.cgroup_id);
   if (who.exe) what += fmt::format(" exe {} ino {}", dev_string(who.exe->dev), who.exe->ino);
   if (request.reported && request.reported->pid)
-    what += fmt::format(" (pid {} comm {})", request.reported->pid, request.reported->comm);
+    what +=
+        fmt::format(" (pid {} comm {})", request.reported->pid, printable(request.reported->comm));
   return what;
 }
 
@@ -639,7 +673,8 @@ std::string decided_by(const policy::Policy& policy, const Request& request,
                        const Explanation& ex) {
   if (!ex.rule)
     return fmt::format("the {} default (no rule matches)", policy::to_string(request.cls));
-  return fmt::format("{}: {}", rule_name(policy, *ex.rule), policy.rules[*ex.rule].source);
+  return fmt::format("{}: {}", rule_name(policy, *ex.rule),
+                     printable(policy.rules[*ex.rule].source));
 }
 
 std::string placement(const policy::Policy& policy, const Explanation& ex) {
@@ -664,9 +699,9 @@ std::string to_text(const policy::Policy& policy, std::string_view name, const R
   text += fmt::format("verdict:  {}\n", policy::to_string(ex.verdict));
   text += fmt::format("decided:  by {}\n", decided_by(policy, request, ex));
   for (std::size_t index : ex.shadowed)
-    text +=
-        fmt::format("shadowed: {} ({}) would {} it, but comes later\n", rule_name(policy, index),
-                    policy.rules[index].source, policy::to_string(policy.rules[index].verdict));
+    text += fmt::format("shadowed: {} ({}) would {} it, but comes later\n",
+                        rule_name(policy, index), printable(policy.rules[index].source),
+                        policy::to_string(policy.rules[index].verdict));
   for (const auto& note : ex.notes) text += fmt::format("note:     {}\n", note);
   if (ex.flip_rule)
     text += fmt::format("to {} it, {}:\n    {}\n", policy::to_string(opposite(ex.verdict)),

@@ -146,7 +146,14 @@ std::optional<std::uint64_t> parse_subnet(std::string_view text, std::string& er
 std::optional<std::uint32_t> parse_prot(std::string_view text, std::string& error);
 
 // A path or name as a policy file must write it: double-quoted, with \" and
-// \\ escaped, when it holds a blank, a '#' or a quote.
-std::string quote_word(std::string_view word);
+// \\ escaped, when it holds a blank, a '#', a quote, a backslash or a
+// carriage return. Nullopt for a word the language cannot hold: one with a
+// newline (statements end there and quoted strings have no escape for it)
+// or a NUL.
+std::optional<std::string> quote_word(std::string_view word);
+
+// True for a device or filesystem type name a rule can name: 1-63
+// characters of A-Z, a-z, 0-9, '_', '.' and '-' (as the kernel checks).
+bool valid_object_name(std::string_view name);
 
 }  // namespace ibguard::policy

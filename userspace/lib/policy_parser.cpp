@@ -320,17 +320,6 @@ std::pair<std::uint64_t, std::uint64_t> parse_range(const Token& token, std::siz
 // ---------------------------------------------------------------------------
 // Other values
 
-// 1..63 characters of [A-Za-z0-9_.-]: device and filesystem type names.
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // A 64-bit subnet prefix: four 16-bit groups, or a '::'-compressed form.
 std::uint64_t parse_subnet(const Token& token) {
   const std::string_view text = token.text;
@@ -584,7 +573,7 @@ class Compiler {
     rule.cls = Class::endport;
     const Token& device = cursor.next("a device name or '*'");
     if (device.text != "*") {
-      if (!valid_name(device.text)) {
+      if (!valid_object_name(device.text)) {
         Cursor::fail(device, fmt::format("invalid device name {} (1-63 characters of A-Z, a-z, "
                                          "0-9, '_', '.' and '-')",
                                          quote(device.text)));
@@ -639,7 +628,7 @@ class Compiler {
     } else if (object.text == "fs") {
       rule.object = MapObject::fs;
       const Token& type = cursor.next("a filesystem type after 'fs'");
-      if (!valid_name(type.text)) {
+      if (!valid_object_name(type.text)) {
         Cursor::fail(type, fmt::format("invalid filesystem type {} (1-63 characters of A-Z, a-z, "
                                        "0-9, '_', '.' and '-')",
                                        quote(type.text)));
@@ -851,8 +840,22 @@ std::optional<std::uint32_t> parse_prot(std::string_view text, std::string& erro
   return parse_value(text, error, [](const Token& token) { return parse_prot(token); });
 }
 
-std::string quote_word(std::string_view word) {
-  const bool plain = !word.empty() && word.find_first_of(" \t\"#\\") == std::string_view::npos;
+bool valid_object_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> quote_word(std::string_view word) {
+  if (word.find_first_of(std::string_view("\n\0", 2)) != std::string_view::npos)
+    return std::nullopt;
+  // A word ends at a blank or '#'; a quote or a carriage return in one is
+  // an error.
+  const bool plain = !word.empty() && word.find_first_of(" \t#\"\\\r") == std::string_view::npos;
   if (plain) return std::string(word);
   std::string out = "\"";
   for (char c : word) {

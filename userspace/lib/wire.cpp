@@ -4,6 +4,7 @@
 #include <linux/ibguard.h>
 
 #include "error.hpp"
+#include "output.hpp"
 
 namespace ibguard {
 
@@ -229,7 +230,7 @@ std::string Stats::to_text(bool with_rules) const {
   if (with_rules) {
     text += fmt::format("{:>6} {:>12}  {}\n", "rule", "hits", "source");
     for (const auto& rule : rules)
-      text += fmt::format("{:>6} {:>12}  {}\n", rule.index + 1, rule.hits, rule.source);
+      text += fmt::format("{:>6} {:>12}  {}\n", rule.index + 1, rule.hits, printable(rule.source));
   }
   return text;
 }
@@ -329,20 +330,23 @@ std::string Event::to_text() const {
   std::string text;
   if (type == IBGUARD_EVENT_POLICY_LOADED || type == IBGUARD_EVENT_MODE_CHANGED) {
     text = fmt::format("{} generation={} mode={} pid={} comm={} uid={}", type_name(type),
-                       generation.value_or(0), mode ? to_string(*mode) : "?", pid, comm, uid);
+                       generation.value_or(0), mode ? to_string(*mode) : "?", pid, printable(comm),
+                       uid);
     return text;
   }
   std::string what = std::string(type_name(type));
   if (type == IBGUARD_EVENT_DENIED && permissive) what = "would-deny";
-  text = fmt::format("{} {} {} by {}", what, cls ? policy::to_string(*cls) : "?", operation,
-                     rule ? fmt::format("rule {}", *rule + 1) : std::string("default"));
-  text += fmt::format(" pid={} comm={} uid={} gid={}", pid, comm, uid, gid);
+  // comm, path and device are a user's choice: one event, one line.
+  text =
+      fmt::format("{} {} {} by {}", what, cls ? policy::to_string(*cls) : "?", printable(operation),
+                  rule ? fmt::format("rule {}", *rule + 1) : std::string("default"));
+  text += fmt::format(" pid={} comm={} uid={} gid={}", pid, printable(comm), uid, gid);
   if (dev) text += fmt::format(" dev={}", dev_string(*dev));
   if (ino) text += fmt::format(" ino={}", *ino);
   if (prot) text += fmt::format(" prot={}", prot_string(*prot));
   if (shared) text += " shared";
-  if (!path.empty()) text += fmt::format(" path={}", path);
-  if (!device.empty()) text += fmt::format(" device={}", device);
+  if (!path.empty()) text += fmt::format(" path={}", printable(path));
+  if (!device.empty()) text += fmt::format(" device={}", printable(device));
   if (port) text += fmt::format(" port={}", *port);
   if (pkey) text += fmt::format(" pkey={:#06x}", *pkey);
   if (subnet) text += fmt::format(" subnet={}", subnet_string(*subnet));

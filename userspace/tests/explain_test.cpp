@@ -83,6 +83,10 @@ class World : public Environment, public ibguard::policy::Resolver {
       {"/dev/infiniband/uverbs0",
        {{kernel_dev(0, 5), 30}, std::pair{231u, 192u}, "devtmpfs", {{kernel_dev(0, 5), 1}}}},
       {"/usr/bin/app", {{kernel_dev(8, 1), 50}, std::nullopt, "ext4", {root_}}},
+      // Names an unprivileged user may give its files.
+      {"/srv/evil\nname.bin", {{kernel_dev(8, 1), 60}, std::nullopt, "ext4", {srv_, root_}}},
+      {"/srv/\x1b[2Jx.bin", {{kernel_dev(8, 1), 61}, std::nullopt, "ext4", {srv_, root_}}},
+      {"/srv/my data.bin", {{kernel_dev(8, 1), 62}, std::nullopt, "ext4", {srv_, root_}}},
   };
   std::map<std::string, std::vector<std::uint64_t>> cgroups_{
       {"/", {1}}, {"/tenants", {100, 1}}, {"/tenants/a", {101, 100, 1}}};
@@ -307,6 +311,55 @@ TEST(Explain, NotADecisionIsAnError) {
   EXPECT_THROW(ibguard::explain::request_from_audit(
                    "type=UNKNOWN[1490] msg=audit(1.2:3): lsm=ibguard class=map op=mmap", world),
                ibguard::Error);
+}
+
+// A path with a newline made describe() print two lines and the suggested
+// rule break across lines; escape sequences reached the terminal.
+TEST(Explain, UntrustedNamesAreEscapedAndNeverSuggestedBroken) {
+  auto policy = compile("default map deny\n");
+  auto newline = map_request("/srv/evil\nname.bin", 1);
+  EXPECT_EQ(ibguard::explain::describe(newline),
+            "map /srv/evil\\nname.bin (dev 8:1 ino 60) prot read by uid 1000 gid 1000 groups "
+            "none cgroup 1 exe 8:1 ino 50");
+  auto ex = ibguard::explain::explain(policy, newline);
+  EXPECT_EQ(ex.flip_rule, std::nullopt);
+  EXPECT_EQ(ex.notes, std::vector<std::string>{
+                          "the file's path holds a newline, which a policy file cannot express: "
+                          "name the file by another path (path rules match its inode) or use a "
+                          "tree or fs rule"});
+
+  auto escape = map_request("/srv/\x1b[2Jx.bin", 1);
+  ex = ibguard::explain::explain(policy, escape);
+  EXPECT_EQ(ex.flip_rule, std::nullopt);
+  EXPECT_EQ(ex.notes, std::vector<std::string>{
+                          "the file's path holds characters that cannot be shown as they are "
+                          "(escaped above): name the file by another path (path rules match its "
+                          "inode) or write the rule by hand"});
+  EXPECT_EQ(ibguard::explain::to_text(policy, "p.conf", escape, ex),
+            "request:  map /srv/\\x1b[2Jx.bin (dev 8:1 ino 61) prot read by uid 1000 gid 1000 "
+            "groups none cgroup 1 exe 8:1 ino 50\n"
+            "policy:   p.conf\n"
+            "verdict:  deny\n"
+            "decided:  by the map default (no rule matches)\n"
+            "note:     the file's path holds characters that cannot be shown as they are (escaped "
+            "above): name the file by another path (path rules match its inode) or write the rule "
+            "by hand\n");
+
+  // Blanks are what quotes are for.
+  ex = ibguard::explain::explain(policy, map_request("/srv/my data.bin", 1));
+  EXPECT_EQ(ex.flip_rule, "map path \"/srv/my data.bin\" prot read allow uid 1000");
+
+  auto agent = pkey_request(0, 1000);
+  agent.cls = Class::endport;
+  agent.device = "mlx\n0";
+  EXPECT_EQ(ibguard::explain::describe(agent),
+            "endport on mlx\\n0 port 1 by uid 1000 gid 1000 "
+            "groups none cgroup 1");
+  ex = ibguard::explain::explain(compile("endport * * deny\n"), agent);
+  EXPECT_EQ(ex.flip_rule, std::nullopt);
+  EXPECT_EQ(ex.notes, std::vector<std::string>{
+                          "the device name 'mlx\\n0' cannot be written in a policy (1-63 "
+                          "characters of A-Z, a-z, 0-9, '_', '.' and '-')"});
 }
 
 TEST(Explain, JsonNamesRuleAndChange) {

@@ -899,6 +899,27 @@ TEST(PolicyFile, StandardInput) {
   EXPECT_EQ(format(result.errors[0]), "<stdin>:2:1: error: unknown statement 'mpa'\nmpa\n^~~\n");
 }
 
+// explain suggests rules with quote_word(): what it gives must parse back
+// to the same name, and a name the language cannot hold gives nothing.
+TEST(PolicyQuoteWord, ParsesBackOrRefuses) {
+  EXPECT_EQ(quote_word("/usr/sbin/opensm"), "/usr/sbin/opensm");
+  EXPECT_EQ(quote_word(""), "\"\"");
+  for (const std::string name : {"/srv/my data #1/lib.so", "/srv/q\"uote\\d"}) {
+    const std::optional<std::string> word = quote_word(name);
+    ASSERT_TRUE(word.has_value()) << name;
+    const Rule rule = one_rule("map path " + *word + " deny");
+    std::string error;
+    EXPECT_EQ(rule.ino, resolver.file(name, error)->ino) << *word;
+  }
+  EXPECT_EQ(quote_word("/srv/my data #1/lib.so"), "\"/srv/my data #1/lib.so\"");
+  EXPECT_EQ(quote_word("/srv/q\"uote\\d"), "\"/srv/q\\\"uote\\\\d\"");
+  EXPECT_EQ(quote_word("/tmp/a\rb"), "\"/tmp/a\rb\"");  // a word may not hold a CR
+  // Statements end at a newline and quoted strings have no escape for one;
+  // a NUL would end the name where it goes to the C library.
+  EXPECT_EQ(quote_word("/tmp/a\nb"), std::nullopt);
+  EXPECT_EQ(quote_word(std::string_view("/tmp/a\0b", 8)), std::nullopt);
+}
+
 // Command-line values (explain --uid/--gid/--groups) are held to the file's
 // bounds: a uid past 32 bits must not wrap to another user.
 TEST(PolicyValue, IdsWithinTheFilesBounds) {
