@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 
 #include "error.hpp"
@@ -367,6 +368,36 @@ std::uint16_t pkey_value(std::string_view text) {
   return *pkey;
 }
 
+// A JSON value as text for a message (never throws on invalid UTF-8).
+std::string json_shown(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A whole number of an event within T's range: get<T>() converts with a
+// cast, so 4294967297 became 1 and -1 the largest value.
+template <typename T>
+T json_number(const nlohmann::json& value, std::string_view key) {
+  if (!value.is_number_integer())
+    bad_input(fmt::format("{} must be a whole number, found {}", key, json_shown(value)));
+  const bool negative = !value.is_number_unsigned() && value.get<std::int64_t>() < 0;
+  if (!negative && value.get<std::uint64_t>() <= std::numeric_limits<T>::max())
+    return static_cast<T>(value.get<std::uint64_t>());
+  bad_input(fmt::format("{} {} out of range (0-{})", key, json_shown(value),
+                        std::numeric_limits<T>::max()));
+}
+
+// An event's uid (group false) or gid, held to the policy file's bounds as
+// the --uid and --gid options are: (uid_t)-1 names no one.
+std::uint32_t json_id(const nlohmann::json& value, bool group) {
+  const std::string_view key = group ? "gid" : "uid";
+  if (!value.is_number_integer())
+    bad_input(fmt::format("{} must be a whole number, found {}", key, json_shown(value)));
+  std::string error;
+  const std::optional<std::uint32_t> id = policy::parse_id(json_shown(value), group, error);
+  if (!id) bad_input(error);
+  return *id;
+}
+
 // Completes the subject's cgroup chain from its reported id.
 void resolve_cgroup(Subject& subject, const Environment& env) {
   if (!subject.cgroup_id) return;
@@ -416,22 +447,23 @@ Request request_from_json(const nlohmann::json& event, const Environment& env) {
         event.at("verdict").get<std::string>() == "deny" ? Verdict::deny : Verdict::allow;
     reported.permissive = event.value("permissive", false);
     reported.revoked = type == "revoked";
-    if (!event.at("rule").is_null()) reported.rule = event.at("rule").get<std::uint32_t>();
+    if (!event.at("rule").is_null())
+      reported.rule = json_number<std::uint32_t>(event.at("rule"), "rule");
     if (event.contains("generation"))
-      reported.generation = event["generation"].get<std::uint64_t>();
-    reported.pid = event.value("pid", 0u);
+      reported.generation = json_number<std::uint64_t>(event["generation"], "generation");
+    if (event.contains("pid")) reported.pid = json_number<std::uint32_t>(event["pid"], "pid");
     reported.comm = event.value("comm", "");
     request.reported = reported;
 
     Subject& who = request.subject;
-    who.uid = event.at("uid").get<std::uint32_t>();
-    who.gid = event.at("gid").get<std::uint32_t>();
+    who.uid = json_id(event.at("uid"), false);
+    who.gid = json_id(event.at("gid"), true);
     if (event.contains("cgroup") && !event["cgroup"].is_null())
-      who.cgroup_id = event["cgroup"].get<std::uint64_t>();
+      who.cgroup_id = json_number<std::uint64_t>(event["cgroup"], "cgroup");
     resolve_cgroup(who, env);
     if (event.contains("exe_ino") && !event["exe_ino"].is_null()) {
       who.exe = FileKey{parse_dev(event.at("exe_dev").get<std::string>()),
-                        event["exe_ino"].get<std::uint64_t>()};
+                        json_number<std::uint64_t>(event["exe_ino"], "exe_ino")};
     } else if (event.contains("exe_ino")) {
       who.kernel = true;  // no executable: a kernel thread
     } else {
@@ -441,7 +473,7 @@ Request request_from_json(const nlohmann::json& event, const Environment& env) {
     switch (request.cls) {
       case Class::map:
         request.map.file = FileKey{parse_dev(event.at("dev").get<std::string>()),
-                                   event.at("ino").get<std::uint64_t>()};
+                                   json_number<std::uint64_t>(event.at("ino"), "ino")};
         if (event.contains("path")) request.map.path = event["path"].get<std::string>();
         request.map.prot = parse_prot_letters(event.value("prot", ""));
         request.map.shared = event.value("shared", false);
@@ -453,7 +485,7 @@ Request request_from_json(const nlohmann::json& event, const Environment& env) {
         [[fallthrough]];
       case Class::endport:
         request.device = event.at("device").get<std::string>();
-        request.port = event.at("port").get<std::uint32_t>();
+        request.port = json_number<std::uint32_t>(event.at("port"), "port");
         break;
     }
     return request;

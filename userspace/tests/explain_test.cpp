@@ -299,6 +299,37 @@ TEST(Explain, MonitorEventJson) {
             std::string::npos);
 }
 
+// get<std::uint32_t>() wrapped {"uid":4294967296} to uid 0: explained as
+// root. Ids are held to the policy file's bounds, other numbers to their
+// type's.
+TEST(Explain, MonitorEventNumbersOutOfRangeAreErrors) {
+  auto event = nlohmann::json::parse(R"({"type":"denied","class":"endport","verdict":"deny",
+      "rule":null,"operation":"register_smi_agent","pid":7,"comm":"sm","uid":1000,"gid":1000,
+      "device":"mlx5_0","port":1})");
+  EXPECT_EQ(ibguard::explain::request_from_json(event, world).subject.uid, 1000u);
+  auto message = [&](const char* key, nlohmann::json value) {
+    auto changed = event;
+    changed[key] = value;
+    try {
+      ibguard::explain::request_from_json(changed, world);
+    } catch (const ibguard::Error& e) {
+      EXPECT_EQ(e.code(), ibguard::ExitCode::invalid_input);
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("uid", 4294967296ull), "uid 4294967296 out of range (0-4294967294)");
+  EXPECT_EQ(message("uid", 4294967295ull), "uid 4294967295 out of range (0-4294967294)");
+  EXPECT_EQ(message("gid", 4294967296ull), "gid 4294967296 out of range (0-4294967294)");
+  EXPECT_EQ(message("uid", -1), "invalid uid '-1' (expected a decimal or 0x hexadecimal number)");
+  EXPECT_EQ(message("uid", 1000.5), "uid must be a whole number, found 1000.5");
+  EXPECT_EQ(message("rule", 4294967297ull), "rule 4294967297 out of range (0-4294967295)");
+  EXPECT_EQ(message("port", 4294967297ull), "port 4294967297 out of range (0-4294967295)");
+  EXPECT_EQ(message("pid", -7), "pid -7 out of range (0-4294967295)");
+  EXPECT_EQ(message("pid", 8), "accepted");  // a signed JSON integer that is not negative
+  EXPECT_EQ(ibguard::explain::request_from_json(event, world).subject.uid, 1000u);
+}
+
 TEST(Explain, NotADecisionIsAnError) {
   EXPECT_FALSE(ibguard::explain::is_audit_decision(
       "type=SYSCALL msg=audit(1.2:3): arch=c000003e syscall=9 success=no"));
