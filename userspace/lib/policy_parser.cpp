@@ -628,11 +628,7 @@ class Compiler {
     } else if (object.text == "fs") {
       rule.object = MapObject::fs;
       const Token& type = cursor.next("a filesystem type after 'fs'");
-      if (!valid_object_name(type.text)) {
-        Cursor::fail(type, fmt::format("invalid filesystem type {} (1-63 characters of A-Z, a-z, "
-                                       "0-9, '_', '.' and '-')",
-                                       quote(type.text)));
-      }
+      fs_type(type);
       rule.fstype = type.text;
     } else {
       Cursor::fail(object, fmt::format("expected 'path', 'tree', 'chardev' or 'fs', found {}",
@@ -640,6 +636,31 @@ class Compiler {
     }
     if (cursor.accept("prot")) rule.prot = parse_prot(cursor.next("read, write or exec"));
     if (cursor.accept("shared")) rule.shared = true;
+  }
+
+  // The kernel matches s_type->name, which has no '.': the "fuse.sshfs" of
+  // mountinfo is a FUSE mount's subtype, and every FUSE mount is "fuse" (or
+  // "fuseblk") to the kernel. A rule naming a subtype would never match.
+  static void fs_type(const Token& type) {
+    const std::string& name = type.text;
+    const std::size_t dot = name.find('.');
+    if (!valid_object_name(name)) {
+      Cursor::fail(type, fmt::format("invalid filesystem type {} (1-63 characters of A-Z, a-z, "
+                                     "0-9, '_' and '-')",
+                                     quote(name)));
+    }
+    if (dot == std::string::npos) return;
+    const std::string_view base = std::string_view(name).substr(0, dot);
+    if (base == "fuse" || base == "fuseblk") {
+      throw error_at(type, dot, name.size() - dot,
+                     "FUSE subtypes cannot be told apart: the kernel names every FUSE filesystem "
+                     "'fuse' ('fuseblk' when it is on a block device); write 'fs fuse' or "
+                     "'fs fuseblk'");
+    }
+    throw error_at(type, dot, name.size() - dot,
+                   fmt::format("invalid filesystem type {}: the kernel's type names "
+                               "(/proc/filesystems) have no '.'",
+                               quote(name)));
   }
 
   static void chardev(const Token& token, Rule& rule) {

@@ -315,7 +315,8 @@ TEST(PolicyMap, Fs) {
   const Rule rule = one_rule("map fs tmpfs allow");
   EXPECT_EQ(rule.object, MapObject::fs);
   EXPECT_EQ(rule.fstype, "tmpfs");
-  EXPECT_EQ(one_rule("map fs fuse.sshfs_2-x allow").fstype, "fuse.sshfs_2-x");
+  EXPECT_EQ(one_rule("map fs fuse_2-x allow").fstype, "fuse_2-x");
+  EXPECT_EQ(one_rule("map fs fuseblk allow").fstype, "fuseblk");
 }
 
 TEST(PolicyMap, ProtAndShared) {
@@ -494,6 +495,7 @@ TEST_P(PolicyError, ExactDiagnostic) {
 
 const char* const kNumber = " (expected a decimal or 0x hexadecimal number)";
 const char* const kName = " (1-63 characters of A-Z, a-z, 0-9, '_', '.' and '-')";
+const char* const kFsName = " (1-63 characters of A-Z, a-z, 0-9, '_' and '-')";
 
 INSTANTIATE_TEST_SUITE_P(
     Lexer, PolicyError,
@@ -631,8 +633,25 @@ INSTANTIATE_TEST_SUITE_P(
                   std::string("invalid chardev minor 'x'") + kNumber},
         ErrorCase{"map fs", 7, 1, "expected a filesystem type after 'fs', found end of line"},
         ErrorCase{"map fs tmp/fs deny", 8, 6,
-                  std::string("invalid filesystem type 'tmp/fs'") + kName},
-        ErrorCase{"map fs \"\" deny", 8, 2, std::string("invalid filesystem type ''") + kName},
+                  std::string("invalid filesystem type 'tmp/fs'") + kFsName},
+        ErrorCase{"map fs \"\" deny", 8, 2, std::string("invalid filesystem type ''") + kFsName},
+        // The kernel compares s_type->name: "fuse" or "fuseblk" for every
+        // FUSE mount; a subtype as mountinfo shows it would never match.
+        ErrorCase{"map fs fuse.sshfs deny", 12, 6,
+                  "FUSE subtypes cannot be told apart: the kernel names every FUSE filesystem "
+                  "'fuse' ('fuseblk' when it is on a block device); write 'fs fuse' or "
+                  "'fs fuseblk'"},
+        ErrorCase{"map fs fuseblk.ntfs-3g deny", 15, 8,
+                  "FUSE subtypes cannot be told apart: the kernel names every FUSE filesystem "
+                  "'fuse' ('fuseblk' when it is on a block device); write 'fs fuse' or "
+                  "'fs fuseblk'"},
+        ErrorCase{"map fs ext4.x deny", 12, 2,
+                  "invalid filesystem type 'ext4.x': the kernel's type names (/proc/filesystems) "
+                  "have no '.'"},
+        ErrorCase{"map fs \"fuse.a\" deny", 8, 8,
+                  "FUSE subtypes cannot be told apart: the kernel names every FUSE filesystem "
+                  "'fuse' ('fuseblk' when it is on a block device); write 'fs fuse' or "
+                  "'fs fuseblk'"},
         ErrorCase{"map fs tmpfs alow", 14, 4, "expected 'allow' or 'deny', found 'alow'"},
         ErrorCase{"map fs tmpfs shared prot read deny", 21, 4,
                   "expected 'allow' or 'deny', found 'prot'"},
