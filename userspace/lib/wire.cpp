@@ -203,6 +203,27 @@ void parse_stats_message(const nlmsghdr& msg, Stats& stats) {
 
 Stats Stats::minus(const Stats& earlier) const {
   Stats delta = *this;
+  delta.interval = Interval{};
+  delta.interval->generation_changed =
+      generation != earlier.generation || rules.size() != earlier.rules.size();
+  // A counter below its earlier value was zeroed in between, and so were
+  // the others (stats reset zeroes all; a reload starts afresh): the
+  // current values are the counts since, even where one climbed past its
+  // earlier value again.
+  bool reset = events_dropped < earlier.events_dropped || audit_dropped < earlier.audit_dropped;
+  for (std::size_t i = 0; i < policy::class_count; ++i) {
+    const ClassStats &now = classes[i], &then = earlier.classes[i];
+    reset = reset || now.checked < then.checked || now.allowed < then.allowed ||
+            now.denied < then.denied || now.would_deny < then.would_deny ||
+            now.revoked < then.revoked;
+  }
+  // Hits live with their policy: comparable only within one generation.
+  const bool same_rules = !delta.interval->generation_changed;
+  for (std::size_t i = 0; same_rules && i < rules.size(); ++i)
+    reset = reset || rules[i].hits < earlier.rules[i].hits;
+  delta.interval->counters_reset = reset;
+  if (reset) return delta;
+
   for (std::size_t i = 0; i < policy::class_count; ++i) {
     delta.classes[i].checked -= earlier.classes[i].checked;
     delta.classes[i].allowed -= earlier.classes[i].allowed;
@@ -212,6 +233,8 @@ Stats Stats::minus(const Stats& earlier) const {
   }
   delta.events_dropped -= earlier.events_dropped;
   delta.audit_dropped -= earlier.audit_dropped;
+  for (std::size_t i = 0; same_rules && i < rules.size(); ++i)
+    delta.rules[i].hits -= earlier.rules[i].hits;
   return delta;
 }
 
@@ -232,6 +255,15 @@ std::string Stats::to_text(bool with_rules) const {
     for (const auto& rule : rules)
       text += fmt::format("{:>6} {:>12}  {}\n", rule.index + 1, rule.hits, printable(rule.source));
   }
+  if (interval && interval->counters_reset)
+    text +=
+        "note: the counters were reset during this interval (stats reset or module reload): "
+        "these are the counts since the reset\n";
+  else if (interval && interval->generation_changed && with_rules)
+    text += fmt::format(
+        "note: policy generation {} was loaded during this interval: rule hits count from its "
+        "load\n",
+        generation);
   return text;
 }
 
@@ -257,6 +289,9 @@ nlohmann::ordered_json Stats::to_json(bool with_rules) const {
     doc["rules"] = nlohmann::ordered_json::array();
     for (const auto& rule : rules) doc["rules"].push_back(rule_json(rule, true));
   }
+  if (interval)
+    doc["interval"] = {{"counters_reset", interval->counters_reset},
+                       {"generation_changed", interval->generation_changed}};
   return doc;
 }
 

@@ -60,7 +60,17 @@ struct Stats {
   std::array<ClassStats, policy::class_count> classes{};
   std::vector<LoadedRule> rules;  // with hits, when asked for
 
-  // Counters of this minus those of earlier (for interval output).
+  // How minus() obtained the numbers of an interval.
+  struct Interval {
+    // A counter went down since the earlier reading (stats reset, module
+    // reload): every counter is shown as it is, the counts since the reset.
+    bool counters_reset = false;
+    // Another policy was loaded: its rules' hits count from its load.
+    bool generation_changed = false;
+  };
+  std::optional<Interval> interval;  // absent: running totals
+
+  // The counts between earlier and this reading (stats -i).
   Stats minus(const Stats& earlier) const;
   std::string to_text(bool with_rules) const;
   nlohmann::ordered_json to_json(bool with_rules) const;
