@@ -426,6 +426,19 @@ void resolve_reported_file(MapObject& map, const Environment& env) {
 
 }  // namespace
 
+Subject kernel_thread(const Environment& env) {
+  Subject who;
+  who.kernel = true;
+  who.uid = 0;
+  who.gid = 0;
+  who.groups = std::vector<std::uint32_t>{};
+  std::string error;
+  who.cgroup_chain = env.cgroup_chain(std::string("/"), error);
+  who.exe.reset();  // exe rules never match a kernel thread
+  who.exe_known = true;
+  return who;
+}
+
 void complete_map_object(MapObject& object, const Environment& env) {
   std::string error;
   auto facts = env.file_facts(*object.path, error);

@@ -132,6 +132,11 @@ Request request_from_audit(std::string_view record, const Environment& env);
 // also has separators, time lines and the event's other records).
 bool is_audit_decision(std::string_view line);
 
+// A kernel thread as kthreadd starts one and as kmod/subject.c matches it:
+// init_cred's euid and egid 0 and no supplementary groups, the root
+// cgroup (unknown when no cgroup2 is mounted), no executable.
+Subject kernel_thread(const Environment& env);
+
 // Fills what a hypothetical map request needs from its path.
 void complete_map_object(MapObject& object, const Environment& env);
 

@@ -201,6 +201,37 @@ TEST(Explain, SubjectsCgroupExeKernel) {
   EXPECT_EQ(ex.flip_rule, "pkey 0x8003 subnet fe80:0000:0000:0000 deny kernel");
 }
 
+// explain --kernel: kmod/subject.c matches a kernel thread by its credentials
+// (init_cred: euid and egid 0, no supplementary groups) and its cgroup (the
+// root), and never by an executable. Groups and cgroup were "not known".
+TEST(Explain, KernelThreadHasNoGroupsAndIsInTheRootCgroup) {
+  const auto kthread = ibguard::explain::kernel_thread(world);
+  EXPECT_TRUE(kthread.kernel);
+  EXPECT_EQ(kthread.uid, 0u);
+  EXPECT_EQ(kthread.gid, 0u);
+  EXPECT_EQ(kthread.groups, std::vector<std::uint32_t>{});
+  EXPECT_EQ(kthread.cgroup_chain, std::vector<std::uint64_t>{1});
+  EXPECT_TRUE(kthread.exe_known);
+  EXPECT_EQ(kthread.exe, std::nullopt);
+
+  auto policy = compile(
+      "pkey 0x8001 deny group rdma\n"
+      "pkey 0x8001 deny cgroup /tenants\n"
+      "pkey 0x8001 deny exe /usr/bin/app\n"
+      "pkey 0x8001 allow cgroup /\n"
+      "default pkey deny\n");
+  auto request = pkey_request(0x8001, 0);
+  request.subject = kthread;
+  auto ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 3u);
+  EXPECT_EQ(ex.verdict, Verdict::allow);
+  EXPECT_TRUE(ex.undecidable.empty());
+  EXPECT_TRUE(ex.notes.empty()) << ex.notes.front();
+  EXPECT_EQ(ex.flip_rule, "pkey 0x8001 subnet fe80:0000:0000:0000 deny kernel");
+  EXPECT_EQ(ibguard::explain::describe(request),
+            "pkey P_Key 0x8001 subnet fe80:0000:0000:0000 on mlx5_0 port 1 by a kernel thread");
+}
+
 TEST(Explain, MissingGroupsMakeGroupRulesUndecidable) {
   auto policy = compile("pkey 0x8001 deny group rdma\npkey any allow\n");
   auto request = pkey_request(0x8001, 1000);

@@ -241,12 +241,8 @@ std::uint32_t id_option(const std::string& text, bool group, const std::string& 
 // executable when named.
 ibguard::explain::Subject explain_subject(const ExplainOptions& opt,
                                           const ibguard::explain::Environment& env) {
+  if (opt.kernel) return ibguard::explain::kernel_thread(env);
   ibguard::explain::Subject who;
-  if (opt.kernel) {
-    who.kernel = true;
-    who.exe.reset();
-    return who;
-  }
   if (opt.uid.empty()) throw Error(ExitCode::usage, "explain: give --uid (or --kernel)");
   const auto& names = env.resolver();
   who.uid = id_option(opt.uid, false, "--uid", names);
