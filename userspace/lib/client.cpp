@@ -176,6 +176,34 @@ Error lost_commit_error(const AnswerLost& lost, bool dry_run, std::optional<std:
       "check that it is this policy with 'ibguardctl show'");
 }
 
+std::optional<Status> status_after_commit(const std::function<Status()>& read, std::string& why) {
+  try {
+    return read();
+  } catch (const Error& e) {
+    why = e.what();
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+constexpr std::string_view unknown_generation =
+    "generation unknown: the status could not be read after the commit";
+
+}  // namespace
+
+std::string loaded_report(std::string_view file, const std::optional<Status>& after,
+                          std::string_view rules) {
+  if (!after) return fmt::format("{}: loaded ({}), {}", file, unknown_generation, rules);
+  return fmt::format("{}: loaded as generation {}, {}", file, after->generation, rules);
+}
+
+std::string flushed_report(const std::optional<Status>& after) {
+  return fmt::format(
+      "policy flushed: no rules, every default allow ({})",
+      after ? fmt::format("generation {}", after->generation) : std::string(unknown_generation));
+}
+
 std::optional<Status> Client::flush() { return load(policy::Policy{}, {}); }
 
 void Client::set_mode(Mode mode) {

@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "error.hpp"
 #include "netlink.hpp"
@@ -25,6 +27,17 @@ struct LoadOptions {
 // ends the staging whatever it answers, so the generation is what tells.
 Error lost_commit_error(const AnswerLost& lost, bool dry_run, std::optional<std::uint64_t> before,
                         std::optional<std::uint64_t> after);
+
+// The status read after a commit the kernel acknowledged. The policy is in
+// force whatever that read does, so its failure is no failure of `load` or
+// `flush`: nullopt, with the reason in `why`.
+std::optional<Status> status_after_commit(const std::function<Status()>& read, std::string& why);
+
+// What `load` and `flush` print after the commit; the generation is said to
+// be unknown when the status could not be read.
+std::string loaded_report(std::string_view file, const std::optional<Status>& after,
+                          std::string_view rules);
+std::string flushed_report(const std::optional<Status>& after);
 
 class Client {
  public:

@@ -92,6 +92,17 @@ void print_live_objects_note(const std::optional<ibguard::Status>& before,
     std::cerr << fmt::format("ibguardctl: note: {}\n", *note);
 }
 
+// The status once the kernel acknowledged a commit; a failure to read it
+// is a warning, not the command's failure: the policy changed.
+std::optional<ibguard::Status> status_after_commit(ibguard::Client& client) {
+  std::string why;
+  auto status = ibguard::status_after_commit([&] { return client.status(); }, why);
+  if (!status)
+    std::cerr << fmt::format("ibguardctl: warning: committed, but the status cannot be read: {}\n",
+                             why);
+  return status;
+}
+
 int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
   auto start = std::chrono::steady_clock::now();
   auto policy = compile_or_fail(file);
@@ -108,10 +119,9 @@ int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
     std::cout << fmt::format("{}: accepted by the kernel (dry run, nothing changed), {}\n", file,
                              rule_summary(policy));
   } else {
-    auto status = client.status();
-    std::cout << fmt::format("{}: loaded as generation {}, {}\n", file, status.generation,
-                             rule_summary(policy));
-    print_live_objects_note(before, status);
+    auto status = status_after_commit(client);
+    std::cout << ibguard::loaded_report(file, status, rule_summary(policy)) << '\n';
+    if (status) print_live_objects_note(before, *status);
   }
   return 0;
 }
@@ -163,10 +173,9 @@ int run_mode(const std::string& mode) {
 int run_flush() {
   ibguard::Client client;
   auto before = client.flush();
-  auto status = client.status();
-  std::cout << fmt::format("policy flushed: no rules, every default allow (generation {})\n",
-                           status.generation);
-  print_live_objects_note(before, status);
+  auto status = status_after_commit(client);
+  std::cout << ibguard::flushed_report(status) << '\n';
+  if (status) print_live_objects_note(before, *status);
   return 0;
 }
 
