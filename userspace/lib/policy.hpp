@@ -136,6 +136,14 @@ CompileResult compile(std::string_view text, const std::string& file_name,
 // (ExitCode::invalid_input) when the file cannot be read.
 CompileResult compile_file(const std::string& path, const Resolver& resolver);
 
+// How messages name the file at path: "<stdin>" for "-".
+std::string source_name(const std::string& path);
+
+// What a command that compiled path says after printing its errors:
+// "p.conf: 2 errors; nothing was loaded".
+enum class Purpose { check, load, explain };
+std::string errors_summary(const std::string& path, std::size_t count, Purpose purpose);
+
 // Single values written as in a policy file ("0x8001", "fe80::",
 // "read,exec"), for command-line options. Each returns nullopt and sets error
 // to the parser's message when the text is not valid.

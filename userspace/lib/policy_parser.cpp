@@ -484,17 +484,18 @@ class Compiler {
                                 source.size(), max_source)};
   }
 
-  void check_duplicate(std::optional<unsigned>& first_line, const LineError& where,
-                       std::string_view what) {
+  // first_line is recorded by the caller once the whole statement is
+  // valid: an invalid one sets nothing, so its correction is no duplicate.
+  static void check_not_set(const std::optional<unsigned>& first_line, const LineError& where,
+                            std::string_view what) {
     if (first_line) {
       throw LineError{where.column, where.length,
                       fmt::format("duplicate '{}' (first set on line {})", what, *first_line)};
     }
-    first_line = line_number_;
   }
 
   void mode_statement(Cursor& cursor, const Token& keyword) {
-    check_duplicate(mode_line_, span(keyword, keyword, {}), "mode");
+    check_not_set(mode_line_, span(keyword, keyword, {}), "mode");
     const Token& value = cursor.next("'enforcing' or 'permissive'");
     if (value.text == "enforcing") {
       result_.policy.mode = Mode::enforcing;
@@ -505,6 +506,7 @@ class Compiler {
           value, fmt::format("expected 'enforcing' or 'permissive', found {}", quote(value.text)));
     }
     cursor.expect_end();
+    mode_line_ = line_number_;
   }
 
   void default_statement(Cursor& cursor, const Token& keyword) {
@@ -521,10 +523,11 @@ class Compiler {
                                           quote(cls_token.text)));
     }
     const auto index = static_cast<std::size_t>(cls);
-    check_duplicate(default_line_[index], span(keyword, cls_token, {}),
-                    fmt::format("default {}", to_string(cls)));
+    check_not_set(default_line_[index], span(keyword, cls_token, {}),
+                  fmt::format("default {}", to_string(cls)));
     result_.policy.defaults[index] = verdict(cursor);
     cursor.expect_end();
+    default_line_[index] = line_number_;
   }
 
   void option_statement(Cursor& cursor, const Token& keyword) {
@@ -533,7 +536,7 @@ class Compiler {
       Cursor::fail(
           name, fmt::format("unknown option {} (known options: pkey-on-roce)", quote(name.text)));
     }
-    check_duplicate(pkey_on_roce_line_, span(keyword, name, {}), "option pkey-on-roce");
+    check_not_set(pkey_on_roce_line_, span(keyword, name, {}), "option pkey-on-roce");
     const Token& value = cursor.next("'yes' or 'no'");
     if (value.text == "yes") {
       result_.policy.pkey_on_roce = true;
@@ -543,6 +546,7 @@ class Compiler {
       Cursor::fail(value, fmt::format("expected 'yes' or 'no', found {}", quote(value.text)));
     }
     cursor.expect_end();
+    pkey_on_roce_line_ = line_number_;
   }
 
   static Verdict verdict(Cursor& cursor) {
@@ -789,7 +793,9 @@ CompileResult compile(std::string_view text, const std::string& file_name,
                       const Resolver& resolver) {
   Compiler compiler(file_name, resolver);
   unsigned line_number = 0;
-  std::size_t start = 0;
+  // Some editors start a UTF-8 file with a byte order mark; it is no text.
+  constexpr std::string_view byte_order_mark = "\xef\xbb\xbf";
+  std::size_t start = text.starts_with(byte_order_mark) ? byte_order_mark.size() : 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     const std::size_t next = end == std::string_view::npos ? text.size() : end + 1;
@@ -802,14 +808,33 @@ CompileResult compile(std::string_view text, const std::string& file_name,
   return compiler.take();
 }
 
+std::string source_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::string errors_summary(const std::string& path, std::size_t count, Purpose purpose) {
+  std::string_view outcome;
+  switch (purpose) {
+    case Purpose::check:
+      outcome = "the policy is not valid";
+      break;
+    case Purpose::load:
+      outcome = "nothing was loaded";
+      break;
+    case Purpose::explain:
+      outcome = "nothing was explained";
+      break;
+  }
+  return fmt::format("{}: {} error{}; {}", source_name(path), count, count == 1 ? "" : "s",
+                     outcome);
+}
+
 CompileResult compile_file(const std::string& path, const Resolver& resolver) {
   std::string text;
   if (path == "-") {
     if (const int err = read_all(STDIN_FILENO, text); err != 0) {
       throw Error(ExitCode::invalid_input,
-                  fmt::format("cannot read <stdin>: {}", std::strerror(err)));
+                  fmt::format("cannot read {}: {}", source_name(path), std::strerror(err)));
     }
-    return compile(text, "<stdin>", resolver);
+    return compile(text, source_name(path), resolver);
   }
   const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   int err = fd.get() < 0 ? errno : read_all(fd.get(), text);

@@ -761,12 +761,54 @@ TEST(PolicyErrors, Duplicates) {
   EXPECT_EQ(result.errors[3].line_text, "  default pkey deny # again");
 }
 
-TEST(PolicyErrors, DuplicateOfAnInvalidFirstOccurrence) {
-  const CompileResult result = compile("default map alow\ndefault map deny\n", "d.conf", resolver);
-  ASSERT_EQ(result.errors.size(), 2u);
+// An invalid statement sets nothing: the corrected line after it is no
+// duplicate (it was reported as one, a second error for one mistake).
+TEST(PolicyErrors, AnInvalidFirstOccurrenceSetsNothing) {
+  const CompileResult result = compile(
+      "default map alow\n"
+      "default map deny\n"
+      "mode bogus\n"
+      "mode enforcing\n"
+      "option pkey-on-roce maybe\n"
+      "option pkey-on-roce yes\n"
+      "mode permissive extra\n",
+      "d.conf", resolver);
+  ASSERT_EQ(result.errors.size(), 4u) << describe(result);
   EXPECT_EQ(result.errors[0].message, "expected 'allow' or 'deny', found 'alow'");
-  EXPECT_EQ(result.errors[1].message, "duplicate 'default map' (first set on line 1)");
-  EXPECT_EQ(result.errors[1].location.line, 2u);
+  EXPECT_EQ(result.errors[1].message, "expected 'enforcing' or 'permissive', found 'bogus'");
+  EXPECT_EQ(result.errors[2].message, "expected 'yes' or 'no', found 'maybe'");
+  EXPECT_EQ(result.errors[3].message, "duplicate 'mode' (first set on line 4)");
+  EXPECT_EQ(result.errors[3].location.line, 7u);
+  const CompileResult fixed = compile("mode bogus x\nmode permissive\n", "d.conf", resolver);
+  ASSERT_EQ(fixed.errors.size(), 1u);
+  EXPECT_EQ(fixed.errors[0].location.line, 1u);
+}
+
+// A file saved with a UTF-8 byte order mark: "unknown statement
+// '\xef\xbb\xbfpkey'" before.
+TEST(PolicySource, LeadingByteOrderMarkIsSkipped) {
+  const CompileResult result =
+      compile("\xef\xbb\xbfpkey 0x10 allow\r\nmpa\r\n", "b.conf", resolver);
+  ASSERT_EQ(result.policy.rules.size(), 1u);
+  EXPECT_EQ(result.policy.rules[0].source, "pkey 0x10 allow");
+  EXPECT_EQ(result.policy.rules[0].location.column, 1u);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].location.line, 2u);
+  const CompileResult first = compile("\xef\xbb\xbfmpa x", "b.conf", resolver);
+  ASSERT_EQ(first.errors.size(), 1u);
+  EXPECT_EQ(format(first.errors[0]), "b.conf:1:1: error: unknown statement 'mpa'\nmpa x\n^~~\n");
+  EXPECT_TRUE(compile("\xef\xbb\xbf", "b.conf", resolver).ok());
+}
+
+// The summary after a file's errors names the file as the errors do and
+// says what did not happen: check and explain --policy never load.
+TEST(PolicyFile, ErrorSummary) {
+  EXPECT_EQ(source_name("-"), "<stdin>");
+  EXPECT_EQ(source_name("/etc/ibguard/policy.conf"), "/etc/ibguard/policy.conf");
+  EXPECT_EQ(errors_summary("-", 1, Purpose::check), "<stdin>: 1 error; the policy is not valid");
+  EXPECT_EQ(errors_summary("p.conf", 2, Purpose::load), "p.conf: 2 errors; nothing was loaded");
+  EXPECT_EQ(errors_summary("p.conf", 1, Purpose::explain),
+            "p.conf: 1 error; nothing was explained");
 }
 
 // The kernel keeps at most IBGUARD_MAX_SOURCE_LEN - 1 bytes of a rule's

@@ -42,14 +42,13 @@ void print_json(const nlohmann::ordered_json& doc) {
 }
 
 // Compiles a policy file; prints every error and raises when there is one.
-ibguard::policy::Policy compile_or_fail(const std::string& file) {
+ibguard::policy::Policy compile_or_fail(const std::string& file, ibguard::policy::Purpose purpose) {
   ibguard::policy::SystemResolver resolver;
   auto result = ibguard::policy::compile_file(file, resolver);
   if (!result.ok()) {
     for (const auto& diagnostic : result.errors) std::cerr << ibguard::policy::format(diagnostic);
     throw Error(ExitCode::invalid_input,
-                fmt::format("{}: {} error{}; nothing was loaded", file, result.errors.size(),
-                            result.errors.size() == 1 ? "" : "s"));
+                ibguard::policy::errors_summary(file, result.errors.size(), purpose));
   }
   return std::move(result.policy);
 }
@@ -76,8 +75,9 @@ int run_status(bool json) {
 }
 
 int run_check(const std::string& file) {
-  auto policy = compile_or_fail(file);
-  std::cout << fmt::format("{}: valid, {}\n", file, rule_summary(policy));
+  auto policy = compile_or_fail(file, ibguard::policy::Purpose::check);
+  std::cout << fmt::format("{}: valid, {}\n", ibguard::policy::source_name(file),
+                           rule_summary(policy));
   return 0;
 }
 
@@ -105,7 +105,7 @@ std::optional<ibguard::Status> status_after_commit(ibguard::Client& client) {
 
 int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
   auto start = std::chrono::steady_clock::now();
-  auto policy = compile_or_fail(file);
+  auto policy = compile_or_fail(file, ibguard::policy::Purpose::load);
   double compiled = milliseconds_since(start);
   start = std::chrono::steady_clock::now();
   ibguard::Client client;
@@ -116,11 +116,13 @@ int run_load(const std::string& file, bool dry_run, bool revoke, bool timing) {
     std::cerr << fmt::format("timing: compile {:.3f} ms, kernel load {:.3f} ms\n", compiled,
                              loaded);
   if (dry_run) {
-    std::cout << fmt::format("{}: accepted by the kernel (dry run, nothing changed), {}\n", file,
-                             rule_summary(policy));
+    std::cout << fmt::format("{}: accepted by the kernel (dry run, nothing changed), {}\n",
+                             ibguard::policy::source_name(file), rule_summary(policy));
   } else {
     auto status = status_after_commit(client);
-    std::cout << ibguard::loaded_report(file, status, rule_summary(policy)) << '\n';
+    std::cout << ibguard::loaded_report(ibguard::policy::source_name(file), status,
+                                        rule_summary(policy))
+              << '\n';
     if (status) print_live_objects_note(before, *status);
   }
   return 0;
@@ -383,8 +385,8 @@ int run_explain(const ExplainOptions& opt) {
   std::string name;
   std::optional<std::uint64_t> generation;
   if (!opt.policy_file.empty()) {
-    policy = compile_or_fail(opt.policy_file);
-    name = opt.policy_file;
+    policy = compile_or_fail(opt.policy_file, ibguard::policy::Purpose::explain);
+    name = ibguard::policy::source_name(opt.policy_file);
   } else {
     ibguard::Client client;
     auto active = client.policy();
