@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <limits>
 #include <map>
 
@@ -85,8 +86,15 @@ Match map_object_matches(const policy::Rule& rule, const MapObject& object, std:
         missing = "the directories above the file";
         return Match::unknown;
       }
-      return known(std::find(object.ancestors->begin(), object.ancestors->end(),
-                             FileKey{rule.dev, rule.ino}) != object.ancestors->end());
+      if (std::find(object.ancestors->begin(), object.ancestors->end(),
+                    FileKey{rule.dev, rule.ino}) != object.ancestors->end())
+        return Match::yes;
+      // Above a bind mount's root the kernel goes on, on the same device.
+      if (object.unknown_above && object.file && object.file->dev == rule.dev) {
+        missing = "what lies above " + *object.unknown_above;
+        return Match::unknown;
+      }
+      return Match::no;
     case MapObject::chardev: {
       if (!object.chardev_known) {
         missing = "whether the file is a character device";
@@ -412,6 +420,7 @@ void apply_facts(MapObject& map, const Environment::FileFacts& facts) {
   map.chardev_known = true;
   map.fstype = facts.fstype;
   map.ancestors = facts.ancestors;
+  map.unknown_above = facts.unknown_above;
 }
 
 // Completes a reported map object from its path, when the path still names
@@ -425,6 +434,41 @@ void resolve_reported_file(MapObject& map, const Environment& env) {
 }
 
 }  // namespace
+
+Ancestors ancestors_in_mount(
+    const std::string& path, std::uint32_t dev, const std::vector<MountEntry>& mounts,
+    const std::function<std::optional<FileKey>(const std::string&)>& key_of) {
+  namespace fs = std::filesystem;
+  // Where mounts are stacked, the last one at a mount point is seen.
+  auto mount_at = [&](const fs::path& at) {
+    const MountEntry* seen = nullptr;
+    for (const auto& mount : mounts)
+      if (mount.mount_point == at.string()) seen = &mount;
+    return seen;
+  };
+  Ancestors result;
+  for (fs::path at = path;;) {
+    if (const MountEntry* mount = mount_at(at)) {
+      if (mount->root != "/")
+        result.unknown_above = fmt::format("{} (a mount of {} of its filesystem)",
+                                           printable(at.string()), printable(mount->root));
+      return result;
+    }
+    if (at == at.parent_path()) {
+      result.unknown_above = fmt::format("{} (no mount table entry)", printable(at.string()));
+      return result;
+    }
+    const fs::path parent = at.parent_path();
+    const std::optional<FileKey> key = key_of(parent.string());
+    if (!key || key->dev != dev) {
+      result.unknown_above = fmt::format("{} (its parent {})", printable(at.string()),
+                                         key ? "is on another device" : "cannot be read");
+      return result;
+    }
+    result.keys.push_back(*key);
+    at = parent;
+  }
+}
 
 Subject kernel_thread(const Environment& env) {
   Subject who;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "mountinfo.hpp"
 #include "policy.hpp"
 
 namespace ibguard::explain {
@@ -43,7 +45,11 @@ struct MapObject {
   bool chardev_known = false;  // chardev is exact: absent means not a character device
   std::optional<std::string> fstype;
   std::optional<std::vector<FileKey>> ancestors;  // directories above it, same filesystem
-  std::uint32_t prot = 0;                         // policy::prot_*
+  // Set when what lies above the last of `ancestors` is not known (the
+  // file was reached through a mount of a subdirectory of its filesystem):
+  // where, for tree rules on that filesystem, which may then match.
+  std::optional<std::string> unknown_above;
+  std::uint32_t prot = 0;  // policy::prot_*
   bool shared = false;
 };
 
@@ -80,6 +86,7 @@ class Environment {
     std::optional<std::pair<std::uint32_t, std::uint32_t>> chardev;
     std::string fstype;
     std::vector<FileKey> ancestors;
+    std::optional<std::string> unknown_above = std::nullopt;  // as MapObject's
   };
 
   virtual ~Environment() = default;
@@ -131,6 +138,23 @@ Request request_from_audit(std::string_view record, const Environment& env);
 // True for a line that holds an ibguard decision record (ausearch output
 // also has separators, time lines and the event's other records).
 bool is_audit_decision(std::string_view line);
+
+struct Ancestors {
+  std::vector<FileKey> keys;                 // the nearest first
+  std::optional<std::string> unknown_above;  // as MapObject's
+};
+
+// The directories above path (absolute, no symbolic links) on its
+// filesystem (dev), as far as the path shows them. The kernel walks a
+// file's real parents up to its filesystem's root, whatever mount the file
+// was reached through; the path shows them up to the root of the mount it
+// is on, and when that mount shows its filesystem from a subdirectory
+// (mountinfo's root field is not "/": a bind mount), the ones above are
+// not known. key_of gives a directory's key, nullopt when it cannot be
+// read.
+Ancestors ancestors_in_mount(
+    const std::string& path, std::uint32_t dev, const std::vector<MountEntry>& mounts,
+    const std::function<std::optional<FileKey>(const std::string&)>& key_of);
 
 // A kernel thread as kthreadd starts one and as kmod/subject.c matches it:
 // init_cred's euid and egid 0 and no supplementary groups, the root

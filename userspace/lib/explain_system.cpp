@@ -61,13 +61,14 @@ std::optional<Environment::FileFacts> SystemEnvironment::file_facts(const std::s
   auto type = fstype(facts.key.dev, error);
   if (!type) return std::nullopt;
   facts.fstype = *type;
-  // The directories above it on its filesystem, as the kernel walks them.
-  for (fs::path at = real; at != at.parent_path();) {
-    at = at.parent_path();
-    auto dir = stat_path(at.string(), error);
-    if (!dir || key_of(*dir).dev != facts.key.dev) break;
-    facts.ancestors.push_back(key_of(*dir));
-  }
+  auto ancestors = ancestors_in_mount(real.string(), facts.key.dev, read_mountinfo(),
+                                      [](const std::string& dir) -> std::optional<FileKey> {
+                                        std::string ignored;
+                                        auto st = stat_path(dir, ignored);
+                                        return st ? std::optional(key_of(*st)) : std::nullopt;
+                                      });
+  facts.ancestors = std::move(ancestors.keys);
+  facts.unknown_above = std::move(ancestors.unknown_above);
   return facts;
 }
 

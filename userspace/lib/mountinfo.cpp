@@ -43,6 +43,7 @@ std::vector<MountEntry> read_mountinfo() {
     if (entry.fstype.starts_with("fuse"))
       entry.fstype = entry.fstype.substr(0, entry.fstype.find('.'));
     entry.mount_point = unescape_mount_path(mount_point);
+    entry.root = unescape_mount_path(root);
     entries.push_back(std::move(entry));
   }
   return entries;

@@ -11,6 +11,9 @@ struct MountEntry {
   unsigned major = 0, minor = 0;  // st_dev of files on it
   std::string mount_point;        // octal escapes undone
   std::string fstype;             // as the kernel names it ("fuse", not "fuse.sshfs")
+  // The directory of the filesystem shown at mount_point: "/" for its root,
+  // a subdirectory for a bind mount of one (octal escapes undone).
+  std::string root;
 };
 
 std::vector<MountEntry> read_mountinfo();

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "error.hpp"
+#include "mountinfo.hpp"
 
 namespace {
 
@@ -36,7 +37,8 @@ class World : public Environment, public ibguard::policy::Resolver {
   std::optional<FileId> file(const std::string& path, std::string& error) const override {
     auto facts = lookup(path, error);
     if (!facts) return std::nullopt;
-    return FileId{facts->key.dev, facts->key.ino, path == "/srv/data", path != "/srv/data"};
+    const bool directory = path == "/srv/data" || path == "/srv";
+    return FileId{facts->key.dev, facts->key.ino, directory, !directory};
   }
   std::optional<std::uint64_t> cgroup(const std::string& path, std::string& error) const override {
     if (auto it = cgroups_.find(path); it != cgroups_.end()) return it->second.front();
@@ -87,6 +89,14 @@ class World : public Environment, public ibguard::policy::Resolver {
       {"/srv/evil\nname.bin", {{kernel_dev(8, 1), 60}, std::nullopt, "ext4", {srv_, root_}}},
       {"/srv/\x1b[2Jx.bin", {{kernel_dev(8, 1), 61}, std::nullopt, "ext4", {srv_, root_}}},
       {"/srv/my data.bin", {{kernel_dev(8, 1), 62}, std::nullopt, "ext4", {srv_, root_}}},
+      {"/srv", {srv_, std::nullopt, "ext4", {root_}}},
+      // /srv/data bind-mounted at /mnt/data: above it, nothing is known.
+      {"/mnt/data/model.bin",
+       {{kernel_dev(8, 1), 22},
+        std::nullopt,
+        "ext4",
+        {data_},
+        "/mnt/data (a mount of /srv/data of its filesystem)"}},
   };
   std::map<std::string, std::vector<std::uint64_t>> cgroups_{
       {"/", {1}}, {"/tenants", {100, 1}}, {"/tenants/a", {101, 100, 1}}};
@@ -230,6 +240,90 @@ TEST(Explain, KernelThreadHasNoGroupsAndIsInTheRootCgroup) {
   EXPECT_EQ(ex.flip_rule, "pkey 0x8001 subnet fe80:0000:0000:0000 deny kernel");
   EXPECT_EQ(ibguard::explain::describe(request),
             "pkey P_Key 0x8001 subnet fe80:0000:0000:0000 on mlx5_0 port 1 by a kernel thread");
+}
+
+// The kernel walks a file's real parent directories up to its filesystem's
+// root, whatever mount the file was reached through. Through a bind mount
+// of /srv/data the path shows none of them above /mnt/data: tree rules on
+// that filesystem may match, they were "no".
+TEST(Explain, TreeRulesAboveABindMountMayMatch) {
+  auto policy = compile(
+      "map tree /srv deny\n"
+      "map tree /srv/data allow\n"
+      "map path /srv/other.bin deny\n");
+  auto request = map_request("/mnt/data/model.bin", 1);
+  auto ex = ibguard::explain::explain(policy, request);
+  EXPECT_EQ(ex.rule, 1u);
+  EXPECT_EQ(ex.undecidable, std::vector<std::size_t>{0});
+  ASSERT_FALSE(ex.notes.empty());
+  EXPECT_EQ(ex.notes.front(),
+            "rule 1, p.conf:1 may match too: what lies above /mnt/data (a mount of /srv/data of "
+            "its filesystem) is not known");
+  EXPECT_EQ(ex.insert_before, 0u);
+
+  // Through the filesystem's own root the walk is complete: no.
+  ex = ibguard::explain::explain(policy, map_request("/srv/other.bin", 1));
+  EXPECT_EQ(ex.rule, 0u);
+  EXPECT_TRUE(ex.undecidable.empty());
+}
+
+// Where the walk of a path's directories ends: at the root of the mount
+// the path is on (not where the device number changes: a bind mount's
+// parent directory is often on the same filesystem).
+TEST(Explain, AncestorsEndAtTheRootOfTheFilesMount) {
+  std::vector<ibguard::MountEntry> mounts = {
+      {8, 1, "/", "ext4", "/"},
+      {8, 1, "/mnt/data", "ext4", "/srv/data"},
+      {0, 30, "/tmp", "tmpfs", "/"},
+  };
+  const std::map<std::string, FileKey> keys = {
+      {"/", {kernel_dev(8, 1), 2}},          {"/mnt", {kernel_dev(8, 1), 40}},
+      {"/mnt/data", {kernel_dev(8, 1), 21}}, {"/srv", {kernel_dev(8, 1), 20}},
+      {"/srv/data", {kernel_dev(8, 1), 21}}, {"/tmp", {kernel_dev(0, 30), 1}},
+      {"/tmp/a", {kernel_dev(0, 30), 5}},
+  };
+  auto key_of = [&](const std::string& path) -> std::optional<FileKey> {
+    if (auto it = keys.find(path); it != keys.end()) return it->second;
+    return std::nullopt;
+  };
+  const auto disk = kernel_dev(8, 1), tmpfs = kernel_dev(0, 30);
+  auto bound = ibguard::explain::ancestors_in_mount("/mnt/data/model.bin", disk, mounts, key_of);
+  EXPECT_EQ(bound.keys, std::vector<FileKey>{keys.at("/mnt/data")});
+  EXPECT_EQ(bound.unknown_above, "/mnt/data (a mount of /srv/data of its filesystem)");
+
+  auto direct = ibguard::explain::ancestors_in_mount("/srv/data/model.bin", disk, mounts, key_of);
+  EXPECT_EQ(direct.keys,
+            (std::vector<FileKey>{keys.at("/srv/data"), keys.at("/srv"), keys.at("/")}));
+  EXPECT_EQ(direct.unknown_above, std::nullopt);
+
+  auto tmp = ibguard::explain::ancestors_in_mount("/tmp/a/b", tmpfs, mounts, key_of);
+  EXPECT_EQ(tmp.keys, (std::vector<FileKey>{keys.at("/tmp/a"), keys.at("/tmp")}));
+  EXPECT_EQ(tmp.unknown_above, std::nullopt);
+
+  // A file bind-mounted onto another: it is the root of its mount.
+  mounts.push_back({8, 1, "/mnt/one.bin", "ext4", "/srv/data/model.bin"});
+  auto file = ibguard::explain::ancestors_in_mount("/mnt/one.bin", disk, mounts, key_of);
+  EXPECT_TRUE(file.keys.empty());
+  EXPECT_EQ(file.unknown_above, "/mnt/one.bin (a mount of /srv/data/model.bin of its filesystem)");
+
+  // Mounted over: the last mount at a mount point is the one seen.
+  mounts.push_back({8, 1, "/mnt/data", "ext4", "/"});
+  auto over = ibguard::explain::ancestors_in_mount("/mnt/data/model.bin", disk, mounts, key_of);
+  EXPECT_EQ(over.unknown_above, std::nullopt);
+
+  // No mount table (or a chroot whose root is no mount point): unknown
+  // above "/".
+  auto none = ibguard::explain::ancestors_in_mount("/srv/x", disk, {}, key_of);
+  EXPECT_EQ(none.keys, (std::vector<FileKey>{keys.at("/srv"), keys.at("/")}));
+  EXPECT_EQ(none.unknown_above, "/ (no mount table entry)");
+  // A device change the mount table does not show, a directory that
+  // cannot be read: the walk ends, unknown above.
+  auto changed = ibguard::explain::ancestors_in_mount("/tmp/a/b", tmpfs, {}, key_of);
+  EXPECT_EQ(changed.keys, (std::vector<FileKey>{keys.at("/tmp/a"), keys.at("/tmp")}));
+  EXPECT_EQ(changed.unknown_above, "/tmp (its parent is on another device)");
+  auto unreadable = ibguard::explain::ancestors_in_mount("/var/x/y", disk, mounts, key_of);
+  EXPECT_TRUE(unreadable.keys.empty());
+  EXPECT_EQ(unreadable.unknown_above, "/var/x/y (its parent cannot be read)");
 }
 
 TEST(Explain, MissingGroupsMakeGroupRulesUndecidable) {
