@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <istream>
 #include <limits>
 #include <map>
+#include <ostream>
 
 #include "error.hpp"
 #include "output.hpp"
@@ -711,6 +713,24 @@ Request request_from_audit(std::string_view record, const Environment& env) {
   return request;
 }
 
+std::optional<Request> request_from_line(std::string_view line, const Environment& env) {
+  const std::size_t start = line.find_first_not_of(" \t");
+  if (start == std::string_view::npos) return std::nullopt;
+  if (line[start] == '{') {
+    nlohmann::json event;
+    try {
+      event = nlohmann::json::parse(line.substr(start));
+    } catch (const nlohmann::json::exception& e) {
+      bad_input(e.what());
+    }
+    const std::string type = event.is_object() ? event.value("type", "") : "";
+    if (type == "policy-loaded" || type == "mode-changed") return std::nullopt;
+    return request_from_json(event, env);
+  }
+  if (is_audit_decision(line)) return request_from_audit(line, env);
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------
 // Output
 
@@ -835,6 +855,42 @@ nlohmann::ordered_json to_json(const policy::Policy& policy, std::string_view na
     doc["change"] = nullptr;
   }
   return doc;
+}
+
+std::string explanation_output(const policy::Policy& policy, std::string_view name,
+                               std::optional<std::uint64_t> generation, const Request& request,
+                               bool json, bool first) {
+  Explanation explanation = explain(policy, request);
+  if (generation && request.reported && request.reported->generation &&
+      *request.reported->generation != *generation)
+    explanation.notes.push_back(fmt::format("the {} comes from policy generation {}",
+                                            request.reported->source,
+                                            *request.reported->generation));
+  if (json) return json_text(to_json(policy, name, request, explanation)) + '\n';
+  return (first ? "" : "\n") + to_text(policy, name, request, explanation);
+}
+
+StreamCounts explain_stream(std::istream& in, std::ostream& out, const policy::Policy& policy,
+                            std::string_view name, std::optional<std::uint64_t> generation,
+                            const Environment& env, bool json,
+                            const std::function<void(unsigned, const std::string&)>& on_bad_line) {
+  StreamCounts counts;
+  std::string line;
+  for (unsigned number = 1; std::getline(in, line); ++number) {
+    std::optional<Request> request;
+    try {
+      request = request_from_line(line, env);
+    } catch (const Error& e) {
+      ++counts.bad_lines;
+      on_bad_line(number, e.what());
+      continue;
+    }
+    if (!request) continue;
+    out << explanation_output(policy, name, generation, *request, json, counts.explained == 0)
+        << std::flush;
+    ++counts.explained;
+  }
+  return counts;
 }
 
 }  // namespace ibguard::explain

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -139,6 +140,12 @@ Request request_from_audit(std::string_view record, const Environment& env);
 // also has separators, time lines and the event's other records).
 bool is_audit_decision(std::string_view line);
 
+// The request a line of `explain`'s standard input reports: a `monitor -j`
+// decision or an audit decision record. Nullopt for a line to skip (blank,
+// another record, a policy-loaded or mode-changed event); Error
+// (invalid_input) for a line that is neither.
+std::optional<Request> request_from_line(std::string_view line, const Environment& env);
+
 struct Ancestors {
   std::vector<FileKey> keys;                 // the nearest first
   std::optional<std::string> unknown_above;  // as MapObject's
@@ -171,5 +178,26 @@ std::string to_text(const policy::Policy& policy, std::string_view name, const R
                     const Explanation& explanation);
 nlohmann::ordered_json to_json(const policy::Policy& policy, std::string_view name,
                                const Request& request, const Explanation& explanation);
+
+// One request explained as `explain` prints it: a JSON line, or a text block
+// (after a blank line unless first). generation: the active policy's, to
+// point out a report from another generation.
+std::string explanation_output(const policy::Policy& policy, std::string_view name,
+                               std::optional<std::uint64_t> generation, const Request& request,
+                               bool json, bool first);
+
+struct StreamCounts {
+  std::size_t explained = 0;
+  std::size_t bad_lines = 0;
+};
+
+// Explains each decision on `in` as its line arrives and flushes it to out,
+// so that `monitor -j | explain` shows every decision when it happens. A
+// line that is not a decision goes to on_bad_line (1-based number, reason)
+// and the stream goes on.
+StreamCounts explain_stream(std::istream& in, std::ostream& out, const policy::Policy& policy,
+                            std::string_view name, std::optional<std::uint64_t> generation,
+                            const Environment& env, bool json,
+                            const std::function<void(unsigned, const std::string&)>& on_bad_line);
 
 }  // namespace ibguard::explain

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
+#include <streambuf>
 
 #include "error.hpp"
 #include "mountinfo.hpp"
@@ -516,6 +518,88 @@ TEST(Explain, UntrustedNamesAreEscapedAndNeverSuggestedBroken) {
   EXPECT_EQ(ex.notes, std::vector<std::string>{
                           "the device name 'mlx\\n0' cannot be written in a policy (1-63 "
                           "characters of A-Z, a-z, 0-9, '_', '.' and '-')"});
+}
+
+// Serves lines one at a time, as a pipe from `monitor -j` does, and
+// records how much had been written when each line was asked for.
+class LineByLine : public std::streambuf {
+ public:
+  LineByLine(std::vector<std::string> lines, const std::ostringstream& out)
+      : lines_(std::move(lines)), out_(out) {}
+  std::vector<std::size_t> written_before_line;  // per line served
+
+ protected:
+  int_type underflow() override {
+    if (next_ == lines_.size()) return traits_type::eof();
+    written_before_line.push_back(out_.str().size());
+    current_ = lines_[next_++] + "\n";
+    setg(current_.data(), current_.data(), current_.data() + current_.size());
+    return traits_type::to_int_type(current_[0]);
+  }
+
+ private:
+  std::vector<std::string> lines_;
+  const std::ostringstream& out_;
+  std::size_t next_ = 0;
+  std::string current_;
+};
+
+const std::string monitor_line =
+    R"({"schema_version":1,"type":"denied","class":"pkey","verdict":"deny","permissive":false,)"
+    R"("rule":1,"operation":"modify_qp","pid":7,"comm":"qp","uid":1000,"gid":1000,)"
+    R"("device":"rxe0","port":1,"pkey":"0x8001","subnet":"fe80:0000:0000:0000","generation":4,)"
+    R"("dropped":0})";
+
+// `monitor -j | explain` printed nothing until standard input ended, and one
+// bad line threw away every explanation before it.
+TEST(ExplainStream, ExplainsEachLineAsItComesAndSkipsBadOnes) {
+  auto policy = compile("pkey 0x8001 deny\n");
+  std::ostringstream out;
+  LineByLine feed({monitor_line, "{not json", R"({"type":"policy-loaded","generation":5})",
+                   "type=SYSCALL msg=audit(1.2:3): syscall=9", "",
+                   R"({"type":"denied","class":"pkey"})", monitor_line},
+                  out);
+  std::istream in(&feed);
+  std::vector<std::string> bad;
+  const auto seen = ibguard::explain::explain_stream(
+      in, out, policy, "p.conf", 4, world, true, [&](unsigned line, const std::string& message) {
+        bad.push_back(std::to_string(line) + ": " + message);
+      });
+  EXPECT_EQ(seen.explained, 2u);
+  EXPECT_EQ(seen.bad_lines, 2u);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_TRUE(bad[0].starts_with("2: [json.exception.parse_error.101] parse error")) << bad[0];
+  EXPECT_TRUE(bad[1].starts_with("6: not an ibguard decision event: [json.exception.out_of_range"))
+      << bad[1];
+  // The first explanation was written before the second line was read.
+  ASSERT_EQ(feed.written_before_line.size(), 7u);
+  EXPECT_EQ(feed.written_before_line[0], 0u);
+  const std::string first = out.str().substr(0, feed.written_before_line[1]);
+  EXPECT_TRUE(first.starts_with(R"({"schema_version":1,"request":"pkey modify_qp P_Key 0x8001)"))
+      << first;
+  EXPECT_TRUE(first.ends_with("}\n")) << first;
+  EXPECT_EQ(out.str(), first + first);
+}
+
+TEST(ExplainStream, TextBlocksAreSeparatedByABlankLine) {
+  auto policy = compile("pkey 0x8001 deny\n");
+  std::ostringstream out;
+  std::istringstream in(monitor_line + "\n" + monitor_line + "\n");
+  const auto seen = ibguard::explain::explain_stream(
+      in, out, policy, "the active policy (generation 5)", 5, world, false,
+      [](unsigned, const std::string& message) { FAIL() << message; });
+  EXPECT_EQ(seen.explained, 2u);
+  const std::string block =
+      "request:  pkey modify_qp P_Key 0x8001 subnet fe80:0000:0000:0000 on rxe0 port 1 by uid "
+      "1000 gid 1000 (pid 7 comm qp)\n"
+      "reported: deny by rule 1, policy generation 4 (monitor event)\n"
+      "policy:   the active policy (generation 5)\n"
+      "verdict:  deny\n"
+      "decided:  by rule 1, p.conf:1: pkey 0x8001 deny\n"
+      "note:     the monitor event comes from policy generation 4\n"
+      "to allow it, insert before rule 1, p.conf:1:\n"
+      "    pkey 0x8001 subnet fe80:0000:0000:0000 allow uid 1000\n";
+  EXPECT_EQ(out.str(), block + "\n" + block);
 }
 
 TEST(Explain, JsonNamesRuleAndChange) {

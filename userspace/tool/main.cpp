@@ -338,48 +338,10 @@ ibguard::explain::Request hypothetical_request(const ExplainOptions& opt,
   return request;
 }
 
-// Reports on standard input: monitor -j lines and audit records (ausearch
-// output as it is, other lines skipped).
-std::vector<ibguard::explain::Request> reported_requests(const ibguard::explain::Environment& env) {
-  std::vector<ibguard::explain::Request> requests;
-  std::string line;
-  unsigned number = 0;
-  while (std::getline(std::cin, line)) {
-    ++number;
-    const auto start = line.find_first_not_of(" \t");
-    if (start == std::string::npos) continue;
-    try {
-      if (line[start] == '{') {
-        const auto event = nlohmann::json::parse(line.substr(start));
-        if (event.value("type", "") == "policy-loaded" || event.value("type", "") == "mode-changed")
-          continue;
-        requests.push_back(ibguard::explain::request_from_json(event, env));
-      } else if (ibguard::explain::is_audit_decision(line)) {
-        requests.push_back(ibguard::explain::request_from_audit(line, env));
-      }
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(ExitCode::invalid_input,
-                  fmt::format("standard input, line {}: {}", number, e.what()));
-    } catch (const Error& e) {
-      throw Error(ExitCode::invalid_input,
-                  fmt::format("standard input, line {}: {}", number, e.what()));
-    }
-  }
-  if (requests.empty())
-    throw Error(ExitCode::invalid_input,
-                "no ibguard decision on standard input (expected 'ibguardctl monitor -j' lines or "
-                "ausearch output with ibguard records)",
-                "to explain a request that was not reported, give --class and its options");
-  return requests;
-}
-
 int run_explain(const ExplainOptions& opt) {
   ibguard::explain::SystemEnvironment env;
-  std::vector<ibguard::explain::Request> requests;
-  if (opt.cls.empty())
-    requests = reported_requests(env);
-  else
-    requests.push_back(hypothetical_request(opt, env));
+  std::optional<ibguard::explain::Request> hypothetical;
+  if (!opt.cls.empty()) hypothetical = hypothetical_request(opt, env);
 
   ibguard::policy::Policy policy;
   std::string name;
@@ -404,23 +366,25 @@ int run_explain(const ExplainOptions& opt) {
     name = fmt::format("the active policy (generation {})", active.generation);
   }
 
-  bool first = true;
-  for (const auto& request : requests) {
-    auto explanation = ibguard::explain::explain(policy, request);
-    if (generation && request.reported && request.reported->generation &&
-        *request.reported->generation != *generation)
-      explanation.notes.push_back(fmt::format("the {} comes from policy generation {}",
-                                              request.reported->source,
-                                              *request.reported->generation));
-    if (opt.json) {
-      std::cout << ibguard::json_text(ibguard::explain::to_json(policy, name, request, explanation))
-                << '\n';
-    } else {
-      if (!first) std::cout << '\n';
-      std::cout << ibguard::explain::to_text(policy, name, request, explanation);
-    }
-    first = false;
+  if (hypothetical) {
+    std::cout << ibguard::explain::explanation_output(policy, name, generation, *hypothetical,
+                                                      opt.json, true);
+    return 0;
   }
+  // Reports on standard input: monitor -j lines and audit records (ausearch
+  // output as it is, other lines skipped), each explained as it comes.
+  const auto counts = ibguard::explain::explain_stream(
+      std::cin, std::cout, policy, name, generation, env, opt.json,
+      [](unsigned line, const std::string& message) {
+        std::cerr << fmt::format("ibguardctl: standard input, line {}: {}", line, message)
+                  << std::endl;
+      });
+  if (counts.bad_lines != 0) return static_cast<int>(ExitCode::invalid_input);
+  if (counts.explained == 0)
+    throw Error(ExitCode::invalid_input,
+                "no ibguard decision on standard input (expected 'ibguardctl monitor -j' lines or "
+                "ausearch output with ibguard records)",
+                "to explain a request that was not reported, give --class and its options");
   return 0;
 }
 
