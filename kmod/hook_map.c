@@ -106,7 +106,12 @@ static void notrace mprotect_handler(unsigned long ip, unsigned long parent_ip,
 
 	if (!vma->vm_file)
 		return;
-	if (map_decide(vma->vm_file, regs->dx, vma->vm_flags & VM_SHARED,
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: do_mmap() clears VM_SHARED on a
+	 * MAP_SHARED mapping of a file opened without write access, which is
+	 * still a shared mapping of that file.
+	 */
+	if (map_decide(vma->vm_file, regs->dx, vma->vm_flags & VM_MAYSHARE,
 		       "mprotect"))
 		ibguard_deny_call(regs);
 }

@@ -75,6 +75,14 @@ load "map path $work/pub prot write shared deny"
 verdict "shared rule: private writable mapping allowed" ok 1000 "$work/pub" rw private
 verdict "shared rule: shared writable mapping denied" EACCES 1000 "$work/pub" rw shared
 
+# A MAP_SHARED mapping of a file opened read-only (mapit opens O_RDONLY for
+# "r shared") loses VM_SHARED in do_mmap() and keeps only VM_MAYSHARE: it
+# is still a shared mapping when mprotect asks for more.
+load "map path $work/pub prot exec shared deny"
+verdict "shared rule: read-only shared mapping allowed" ok 1000 "$work/pub" r shared
+verdict "shared rule: mprotect adding exec to a read-only shared mapping denied" EACCES 1000 "$work/pub" r shared mprotect rx
+verdict "shared rule: mprotect adding exec to a private mapping allowed" ok 1000 "$work/pub" r private mprotect rx
+
 # --- subjects --------------------------------------------------------------
 load "map path $work/secret deny user nobody"
 verdict "user subject matches that user" EACCES 65534 "$work/secret" r private
