@@ -6,6 +6,7 @@
 #ifndef IBGUARD_COMPAT_H
 #define IBGUARD_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
@@ -47,5 +48,24 @@ typedef struct uverbs_attr_bundle ibguard_create_cq_arg;
 #else
 typedef struct ib_udata ibguard_create_cq_arg;
 #endif
+
+/*
+ * The path user space named for a file, which map rules decide on (the
+ * inode is d_inode() of its dentry). A stacked filesystem may map the file
+ * of a lower layer in its place: overlayfs's mmap puts that file into the
+ * vma after security_mmap_file() ran, so security_file_mprotect() gets it.
+ * Before 6.8 overlayfs opens it with open_with_fake_path(): f_path is the
+ * overlay path (f_inode the lower inode). Since then it is a backing file
+ * (FMODE_BACKING) whose f_path is the lower path; file_user_path() gives
+ * the overlay one.
+ */
+static inline const struct path *ibguard_file_user_path(const struct file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return file_user_path(file);
+#else
+	return &file->f_path;
+#endif
+}
 
 #endif /* IBGUARD_COMPAT_H */

@@ -82,7 +82,7 @@ static void log_prot(struct audit_buffer *ab, u32 prot)
 static void log_map_object(struct audit_buffer *ab,
 			   const struct ibguard_decision *d)
 {
-	const struct inode *inode = file_inode(d->file);
+	const struct inode *inode = d_inode(d->path->dentry);
 	char *buf, *path;
 
 	audit_log_format(ab, " dev=%u:%u ino=%lu",
@@ -94,7 +94,7 @@ static void log_map_object(struct audit_buffer *ab,
 	/* d_path() neither sleeps nor allocates; the buffer may fail. */
 	buf = kmalloc(PATH_MAX, GFP_ATOMIC);
 	if (buf) {
-		path = d_path(&d->file->f_path, buf, PATH_MAX);
+		path = d_path(d->path, buf, PATH_MAX);
 		if (!IS_ERR(path))
 			log_untrusted(ab, "path", path);
 		kfree(buf);

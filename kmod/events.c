@@ -23,7 +23,7 @@
 #define EVENT_PATH_LEN	256
 
 struct event_record {
-	struct ibguard_decision d;	/* file is cleared: not kept */
+	struct ibguard_decision d;	/* path is cleared: not kept */
 	u32 pid, uid, gid;
 	struct ibguard_subject_ids ids;
 	char comm[TASK_COMM_LEN];
@@ -61,7 +61,7 @@ static void fill_record(struct event_record *rec,
 	char *path;
 
 	rec->d = *d;
-	rec->d.file = NULL;
+	rec->d.path = NULL;
 	rec->d.device = NULL;
 	rec->d.who = NULL;
 	strscpy(rec->device, d->device ?: "", sizeof(rec->device));
@@ -77,13 +77,13 @@ static void fill_record(struct event_record *rec,
 		get_task_comm(rec->comm, current);
 	}
 	rec->path[0] = '\0';
-	if (d->file) {
-		const struct inode *inode = file_inode(d->file);
+	if (d->path) {
+		const struct inode *inode = d_inode(d->path->dentry);
 
 		rec->dev = inode->i_sb->s_dev;
 		rec->ino = inode->i_ino;
 		/* d_path() neither sleeps nor allocates. */
-		path = d_path(&d->file->f_path, rec->path, sizeof(rec->path));
+		path = d_path(d->path, rec->path, sizeof(rec->path));
 		if (IS_ERR(path))
 			rec->path[0] = '\0';
 		else

@@ -14,6 +14,7 @@
 #include <linux/personality.h>
 #include <linux/ptrace.h>
 #include "ibguard.h"
+#include "ibguard_compat.h"
 
 static_assert(PROT_READ == IBGUARD_PROT_READ);
 static_assert(PROT_WRITE == IBGUARD_PROT_WRITE);
@@ -26,9 +27,9 @@ static bool map_attached;
  * readable mapping also becomes executable, unless its mount is noexec.
  * This mirrors what security_mmap_file() computes before calling LSMs.
  */
-static unsigned long effective_prot(const struct file *file, unsigned long prot)
+static unsigned long effective_prot(const struct path *path, unsigned long prot)
 {
-	const struct vfsmount *mnt = file->f_path.mnt;
+	const struct vfsmount *mnt = path->mnt;
 
 	if ((prot & (PROT_READ | PROT_EXEC)) != PROT_READ)
 		return prot;
@@ -43,13 +44,13 @@ static unsigned long effective_prot(const struct file *file, unsigned long prot)
 /* The rare decisions that are counted as more than an allow, or reported. */
 static noinline bool map_conclude(const struct ibguard_policy *p,
 				  const struct ibguard_rule *rule,
-				  struct file *file, u32 prot, bool shared,
-				  const char *operation)
+				  const struct path *path, u32 prot,
+				  bool shared, const char *operation)
 {
 	struct ibguard_decision d = {
 		.cls = IBGUARD_CLASS_MAP,
 		.operation = operation,
-		.file = file,
+		.path = path,
 		.prot = prot,
 		.shared = shared,
 	};
@@ -57,8 +58,14 @@ static noinline bool map_conclude(const struct ibguard_policy *p,
 	return ibguard_conclude(p, rule, &d);
 }
 
-static bool map_decide(struct file *file, unsigned long prot, bool shared,
-		       const char *operation)
+/*
+ * Both hooks decide on the path user space named (ibguard_file_user_path()),
+ * not on the file they are handed: after mmap a stacked filesystem may have
+ * put a lower layer's file into the vma, and mprotect must decide on the
+ * object mmap decided on.
+ */
+static bool map_decide(const struct path *path, unsigned long prot,
+		       bool shared, const char *operation)
 {
 	const struct ibguard_policy *p;
 	const struct ibguard_rule *rule;
@@ -68,9 +75,9 @@ static bool map_decide(struct file *file, unsigned long prot, bool shared,
 	rcu_read_lock();
 	p = rcu_dereference(ibguard_active_policy);
 	if (p) {
-		rule = ibguard_map_first_match(p, file, prot, shared);
+		rule = ibguard_map_first_match(p, path, prot, shared);
 		if (!ibguard_allow_quietly(p, rule, IBGUARD_CLASS_MAP))
-			deny = map_conclude(p, rule, file, prot, shared,
+			deny = map_conclude(p, rule, path, prot, shared,
 					    operation);
 	}
 	rcu_read_unlock();
@@ -85,10 +92,12 @@ static void notrace mmap_file_handler(unsigned long ip, unsigned long parent_ip,
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 	struct file *file = (struct file *)regs->di;
 	unsigned long type = regs->dx & MAP_TYPE;
+	const struct path *path;
 
 	if (!file)
 		return;
-	if (map_decide(file, effective_prot(file, regs->si),
+	path = ibguard_file_user_path(file);
+	if (map_decide(path, effective_prot(path, regs->si),
 		       type == MAP_SHARED || type == MAP_SHARED_VALIDATE, "mmap"))
 		ibguard_deny_call(regs);
 }
@@ -111,8 +120,8 @@ static void notrace mprotect_handler(unsigned long ip, unsigned long parent_ip,
 	 * MAP_SHARED mapping of a file opened without write access, which is
 	 * still a shared mapping of that file.
 	 */
-	if (map_decide(vma->vm_file, regs->dx, vma->vm_flags & VM_MAYSHARE,
-		       "mprotect"))
+	if (map_decide(ibguard_file_user_path(vma->vm_file), regs->dx,
+		       vma->vm_flags & VM_MAYSHARE, "mprotect"))
 		ibguard_deny_call(regs);
 }
 

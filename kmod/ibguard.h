@@ -14,10 +14,10 @@
 #define IBGUARD_VERSION "0.1.0"
 
 struct cgroup;
-struct file;
 struct genl_info;
 struct netlink_ext_ack;
 struct nlattr;
+struct path;
 struct sk_buff;
 
 /* One subject condition of a rule; a rule's subjects must all match. */
@@ -150,7 +150,7 @@ struct ibguard_policy *ibguard_policy_build(struct ibguard_staging *staging,
 void ibguard_policy_free(struct ibguard_policy *policy);
 void ibguard_staging_release(struct ibguard_staging *staging);
 const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *p,
-						   const struct file *file,
+						   const struct path *path,
 						   u32 prot, bool shared);
 const struct ibguard_rule *ibguard_pkey_first_match(const struct ibguard_policy *p,
 						    u16 pkey, u64 subnet,
@@ -219,8 +219,8 @@ struct ibguard_decision {
 	s32 rule;		/* -1: the class default */
 	u64 generation;		/* of the deciding policy */
 	const char *operation;
-	/* map */
-	const struct file *file;
+	/* map: the path user space named (ibguard_file_user_path()) */
+	const struct path *path;
 	u32 prot;
 	bool shared;
 	/* pkey, endport */

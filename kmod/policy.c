@@ -329,12 +329,10 @@ static u32 scan_fstype(const struct ibguard_policy *p, const char *fstype,
  * concurrent rename may make the walk see the old or the new parent, never
  * freed memory.
  */
-static u32 scan_trees(const struct ibguard_policy *p, const struct file *file,
-		      u32 best, u32 prot, bool shared)
+static u32 scan_trees(const struct ibguard_policy *p,
+		      const struct dentry *dentry, dev_t dev, u32 best, u32 prot,
+		      bool shared)
 {
-	const struct dentry *dentry = file->f_path.dentry;
-	dev_t dev = file_inode(file)->i_sb->s_dev;
-
 	for (;;) {
 		const struct dentry *parent = READ_ONCE(dentry->d_parent);
 		const struct inode *inode;
@@ -352,15 +350,17 @@ static u32 scan_trees(const struct ibguard_policy *p, const struct file *file,
 }
 
 /*
- * The first map rule, in policy order, that applies to mapping file with
- * prot (IBGUARD_PROT_*) for the current task; NULL when none does. Caller
- * holds rcu_read_lock().
+ * The first map rule, in policy order, that applies to mapping the file at
+ * path (the one user space named: the inode is its dentry's, not the
+ * file's, which may be a stacked filesystem's lower one) with prot
+ * (IBGUARD_PROT_*) for the current task; NULL when none does. Caller holds
+ * rcu_read_lock().
  */
 const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *p,
-						   const struct file *file,
+						   const struct path *path,
 						   u32 prot, bool shared)
 {
-	const struct inode *inode = file_inode(file);
+	const struct inode *inode = d_inode(path->dentry);
 	u32 best = NO_RULE;
 
 	if (!p->class_rules[IBGUARD_CLASS_MAP])
@@ -374,7 +374,8 @@ const struct ibguard_rule *ibguard_map_first_match(const struct ibguard_policy *
 		best = scan_fstype(p, inode->i_sb->s_type->name, best, prot,
 				   shared);
 	if (p->map_tree.nr)
-		best = scan_trees(p, file, best, prot, shared);
+		best = scan_trees(p, path->dentry, inode->i_sb->s_dev, best,
+				  prot, shared);
 	return best == NO_RULE ? NULL : &p->rules[best];
 }
 

@@ -183,6 +183,28 @@ sleep 1
 expect_eq "with audit disabled nothing is recorded" "$before" "$(grep -c lsm=ibguard "$log")"
 auditctl -e 1 >/dev/null
 
+# --- a stacked file: mprotect on overlayfs ------------------------------------
+# mprotect gets the lower layer's file that ovl_mmap() put into the vma; the
+# record names the file user space mapped, in the merged view.
+modprobe overlay
+ovl=$work/ovl
+mkdir -p "$ovl/lower" "$ovl/upper" "$ovl/work" "$ovl/merged"
+echo g >"$ovl/lower/g"
+chmod 755 "$ovl" "$ovl/lower" "$ovl/upper"
+chmod 644 "$ovl/lower/g"
+mount -t overlay overlay -o "lowerdir=$ovl/lower,upperdir=$ovl/upper,workdir=$ovl/work" \
+	"$ovl/merged"
+load "map path $ovl/merged/g prot exec deny"
+before=$(records -m 1490 --raw | grep -c lsm=ibguard)
+expect_eq "overlayfs: mprotect adding exec is denied" EACCES \
+	"$(as 1000 "$MAPIT" "$ovl/merged/g" r private mprotect rx 2>/dev/null)"
+wait_records 1490 $((before + 1))
+rec=$(records -m 1490 --raw | grep lsm=ibguard | tail -n 1)
+expect_eq "overlayfs: the record names the merged file, its device and inode" \
+	"mprotect 1 $(stat -c '%Hd:%Ld %i' "$ovl/merged/g") \"$ovl/merged/g\" rx 0" \
+	"$(for f in op rule dev ino path prot shared; do field $f <<<"$rec"; done | xargs -d'\n' echo)"
+umount "$ovl/merged"
+
 # explain_phase NAME EXPECTED: explains the decision records logged since
 # mark_phase, against the active policy; EXPECTED lists the deciding rule of
 # each ("d" for a class default), in order.

@@ -64,6 +64,46 @@ load "map fs tmpfs prot exec deny"
 verdict "fs rule with prot exec denies an executable mapping" EACCES 0 "$work/pub" rx private
 verdict "fs rule with prot exec allows a readable mapping" ok 0 "$work/pub" r private
 
+# --- stacked files: overlayfs ---------------------------------------------------
+# ovl_mmap() puts the file of the layer below into the vma once
+# security_mmap_file() has run, so mprotect sees that file: it must still be
+# decided on the object user space named, the file in the merged view.
+# Every layer on the one tmpfs: st_dev is the overlay's, st_ino the real one.
+modprobe overlay
+ovl=$work/ovl
+mkdir -p "$ovl/lower/dir" "$ovl/upper" "$ovl/work" "$ovl/merged"
+echo f >"$ovl/lower/f"
+echo g >"$ovl/lower/dir/g"
+chmod 755 "$ovl" "$ovl/lower" "$ovl/lower/dir" "$ovl/upper"
+chmod 644 "$ovl/lower/f" "$ovl/lower/dir/g"
+mount -t overlay overlay -o "lowerdir=$ovl/lower,upperdir=$ovl/upper,workdir=$ovl/work" \
+	"$ovl/merged"
+merged=$ovl/merged
+for object in "fs overlay" "tree $merged/dir" "path $merged/dir/g"; do
+	load "map $object prot exec deny"
+	kind=${object%% *}
+	verdict "overlay, $kind rule: a readable private mapping is allowed" ok 1000 \
+		"$merged/dir/g" r private
+	verdict "overlay, $kind rule: mmap with exec is denied" EACCES 1000 \
+		"$merged/dir/g" rx private
+	verdict "overlay, $kind rule: mprotect adding exec to a private mapping is denied" \
+		EACCES 1000 "$merged/dir/g" r private mprotect rx
+	verdict "overlay, $kind rule: mprotect adding exec to a shared mapping is denied" \
+		EACCES 1000 "$merged/dir/g" r shared mprotect rx
+done
+verdict "overlay, path rule: another file of the merged view may add exec" ok 1000 \
+	"$merged/f" r private mprotect rx
+
+timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
+monitor=$!
+sleep 1
+as 1000 "$MAPIT" "$merged/dir/g" r private mprotect rx >/dev/null 2>&1
+wait $monitor
+expect_eq "an mprotect denial on overlayfs names the file in the merged view" \
+	"denied mprotect $merged/dir/g $(stat -c '%Hd:%Ld %i' "$merged/dir/g") r-x" \
+	"$(jq -r '"\(.type) \(.operation) \(.path) \(.dev) \(.ino) \(.prot)"' "$work/events")"
+umount "$merged"
+
 # --- prot, shared, mprotect ------------------------------------------------
 load "map path $work/pub prot write deny"
 verdict "prot write: read-only mapping allowed" ok 1000 "$work/pub" r shared
