@@ -21,12 +21,21 @@
 
 #define EVENT_RING_SIZE	256
 #define EVENT_PATH_LEN	256
+#define EVENT_OPERATION_LEN 24
 
+/*
+ * What the work item reports after the hook returned. It holds values
+ * only: the decision's pointers are cleared and what they name is copied.
+ * The InfiniBand classes' operation names are string literals of
+ * ibguard_ib.ko, and their devices belong to ib_core: either may be gone
+ * by the time the work runs.
+ */
 struct event_record {
-	struct ibguard_decision d;	/* path is cleared: not kept */
+	struct ibguard_decision d;	/* its pointers are NULL */
 	u32 pid, uid, gid;
 	struct ibguard_subject_ids ids;
 	char comm[TASK_COMM_LEN];
+	char operation[EVENT_OPERATION_LEN];
 	u32 dev;
 	u64 ino;
 	char path[EVENT_PATH_LEN];
@@ -61,9 +70,11 @@ static void fill_record(struct event_record *rec,
 	char *path;
 
 	rec->d = *d;
+	rec->d.operation = NULL;
 	rec->d.path = NULL;
 	rec->d.device = NULL;
 	rec->d.who = NULL;
+	strscpy(rec->operation, d->operation, sizeof(rec->operation));
 	strscpy(rec->device, d->device ?: "", sizeof(rec->device));
 	rec->uid = from_kuid(&init_user_ns, cred->euid);
 	rec->gid = from_kgid(&init_user_ns, cred->egid);
@@ -141,7 +152,7 @@ static int put_decision(struct sk_buff *msg, const struct event_record *rec)
 				IBGUARD_EVENT_PAD))) ||
 	    nla_put_u64_64bit(msg, IBGUARD_EVENT_GENERATION, d->generation,
 			      IBGUARD_EVENT_PAD) ||
-	    nla_put_string(msg, IBGUARD_EVENT_OPERATION, d->operation) ||
+	    nla_put_string(msg, IBGUARD_EVENT_OPERATION, rec->operation) ||
 	    nla_put_u64_64bit(msg, IBGUARD_EVENT_DROPPED,
 			      atomic64_read(&dropped), IBGUARD_EVENT_PAD))
 		return -EMSGSIZE;
@@ -213,7 +224,7 @@ static void log_decision(const struct event_record *rec)
 		snprintf(rule, sizeof(rule), "rule %d", d->rule + 1);
 	if (d->cls == IBGUARD_CLASS_MAP)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u dev=%u:%u ino=%llu prot=%s%s%s%s path=%s\n",
-				      what, ibguard_class_name(d->cls), d->operation,
+				      what, ibguard_class_name(d->cls), rec->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
 				      rec->gid, MAJOR(rec->dev), MINOR(rec->dev),
 				      rec->ino,
@@ -224,19 +235,19 @@ static void log_decision(const struct event_record *rec)
 				      rec->path[0] ? rec->path : "?");
 	else if (d->cls == IBGUARD_CLASS_PKEY && d->revoked)
 		pr_notice_ratelimited("%s %s %s by %s: qp=%u pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
-				      what, ibguard_class_name(d->cls), d->operation,
+				      what, ibguard_class_name(d->cls), rec->operation,
 				      rule, d->qp_num, rec->pid, rec->comm,
 				      rec->uid, rec->gid, rec->device, d->port,
 				      d->pkey, d->subnet);
 	else if (d->cls == IBGUARD_CLASS_PKEY)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
-				      what, ibguard_class_name(d->cls), d->operation,
+				      what, ibguard_class_name(d->cls), rec->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
 				      rec->gid, rec->device, d->port, d->pkey,
 				      d->subnet);
 	else
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u\n",
-				      what, ibguard_class_name(d->cls), d->operation,
+				      what, ibguard_class_name(d->cls), rec->operation,
 				      rule, rec->pid, rec->comm, rec->uid,
 				      rec->gid, rec->device, d->port);
 }

@@ -88,5 +88,40 @@ expect_eq "status shows map alone available" '["map"]' "$($IBGUARDCTL status -j 
 expect_status "ib_core goes on: rdma_rxe loads and a device comes up" 0 \
 	sh -c 'modprobe rdma_rxe && ip link add ibgmod0 type dummy && rdma link add rxemod0 type rxe netdev ibgmod0 && rdma link delete rxemod0 && ip link delete ibgmod0'
 modprobe -r rdma_rxe ib_core 2>/dev/null
+
+# --- events outlive ibguard_ib ----------------------------------------------------
+# Denials are reported by a work item of ibguard.ko after the hook returned;
+# what it reports must not point into ibguard_ib.ko (the operation name),
+# which may be unloaded first. Bursts of denials on the mock HCA, each
+# followed at once by rmmod ibguard_ib: every event arrives whole.
+work=$(mktemp -d /tmp/ibg-module.XXXXXX)
+modprobe -a ib_core ib_umad
+insmod "$IBG_MODULES/mockhca.ko"
+insmod "$IBG_MODULES/ibguard_ib.ko"
+printf 'pkey 0x8001 deny uid 1000\n' >"$work/policy.conf"
+$IBGUARDCTL load "$work/policy.conf" >/dev/null 2>&1
+rounds=10 burst=8
+steps=(create rc 1)
+for _ in $(seq $burst); do steps+=(init 1 1); done
+timeout 300 $IBGUARDCTL monitor -j -n $((rounds * burst)) >"$work/events" 2>&1 &
+monitor=$!
+sleep 1
+denied=0 reloaded=0
+for _ in $(seq $rounds); do
+	n=$(setpriv --reuid=1000 --regid=1000 --clear-groups \
+		"$IBG_BUILD/selftests/qpctl" -k "${steps[@]}" 2>&1 | grep -c '^init: EACCES')
+	denied=$((denied + n))
+	rmmod ibguard_ib && insmod "$IBG_MODULES/ibguard_ib.ko" && reloaded=$((reloaded + 1))
+done
+wait $monitor
+expect_eq "bursts of denials, each followed by rmmod ibguard_ib" \
+	"$((rounds * burst)) denials, $rounds reloads" "$denied denials, $reloaded reloads"
+expect_eq "every event arrives with its operation, none dropped" \
+	"$((rounds * burst)) denied pkey modify_qp 1000 0" \
+	"$(jq -r '"\(.type) \(.class) \(.operation) \(.uid)"' "$work/events" | sort | uniq -c |
+		awk '{ $1 = $1; print }') $($IBGUARDCTL status -j | jq .events_dropped)"
+rmmod ibguard_ib mockhca
 rmmod ibguard
+modprobe -r ib_umad ib_core 2>/dev/null
+rm -rf "$work"
 tap_done
