@@ -38,36 +38,72 @@ static const char *mode_name(enum ibguard_mode mode)
 }
 
 /*
- * The audit convention for strings a user controls: quoted when that is
- * unambiguous, else hex (what audit_log_untrustedstring() does; it is not
- * exported to modules).
+ * Strings a user controls (comm, paths, device names) in audit records and
+ * kernel log lines, written the audit way (what audit_log_untrustedstring()
+ * does; it is not exported to modules): in double quotes when that is
+ * unambiguous, else every byte in upper-case hex, so that a blank, a quote
+ * or a newline in the string can neither add a field nor start a line.
  */
-static void log_untrusted(struct audit_buffer *ab, const char *key,
-			  const char *value)
+static bool untrusted_needs_hex(const char *value)
 {
 	const unsigned char *c;
-	char hex[65];
-	size_t n = 0;
 
 	for (c = (const unsigned char *)value; *c; c++)
 		if (*c == '"' || *c < 0x21 || *c > 0x7e)
-			break;
-	if (!*c) {
+			return true;
+	return false;
+}
+
+/*
+ * Hex of value's bytes into buf, as many as fit with the terminating NUL.
+ * Returns how many bytes of value it encoded.
+ */
+static size_t untrusted_hex(char *buf, size_t size, const char *value)
+{
+	size_t n = 0;
+
+	for (; value[n] && 2 * n + 2 < size; n++) {
+		buf[2 * n] = hex_asc_upper_hi((u8)value[n]);
+		buf[2 * n + 1] = hex_asc_upper_lo((u8)value[n]);
+	}
+	buf[2 * n] = '\0';
+	return n;
+}
+
+/*
+ * value, written as above, into buf of size bytes: IBGUARD_UNTRUSTED_SIZE()
+ * of value's array holds it whole. A string too long for buf is cut (hex
+ * stays whole bytes; a quoted one loses its closing quote). Returns buf.
+ */
+char *ibguard_format_untrusted(char *buf, size_t size, const char *value)
+{
+	if (WARN_ON_ONCE(size < 3)) {
+		if (size)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (untrusted_needs_hex(value))
+		untrusted_hex(buf, size, value);
+	else
+		snprintf(buf, size, "\"%s\"", value);
+	return buf;
+}
+
+static void log_untrusted(struct audit_buffer *ab, const char *key,
+			  const char *value)
+{
+	char hex[65];
+
+	if (!untrusted_needs_hex(value)) {
 		audit_log_format(ab, " %s=\"%s\"", key, value);
 		return;
 	}
+	/* A path may be PATH_MAX long: in pieces, with no allocation. */
 	audit_log_format(ab, " %s=", key);
-	for (c = (const unsigned char *)value; *c; c++) {
-		hex[n++] = hex_asc_upper_hi(*c);
-		hex[n++] = hex_asc_upper_lo(*c);
-		if (n == sizeof(hex) - 1) {
-			hex[n] = '\0';
-			audit_log_format(ab, "%s", hex);
-			n = 0;
-		}
+	while (*value) {
+		value += untrusted_hex(hex, sizeof(hex), value);
+		audit_log_format(ab, "%s", hex);
 	}
-	hex[n] = '\0';
-	audit_log_format(ab, "%s", hex);
 }
 
 static void log_prot(struct audit_buffer *ab, u32 prot)

@@ -212,7 +212,20 @@ static int fill_decision(struct sk_buff *msg, const void *data)
 	return put_decision(msg, data);
 }
 
-static void log_decision(const struct event_record *rec)
+/* A record's strings that a user controls, escaped for the kernel log. */
+struct event_log_strings {
+	char comm[IBGUARD_UNTRUSTED_SIZE(TASK_COMM_LEN)];
+	char path[IBGUARD_UNTRUSTED_SIZE(EVENT_PATH_LEN)];
+	char device[IBGUARD_UNTRUSTED_SIZE(IBGUARD_DEVICE_NAME_LEN)];
+};
+
+/*
+ * One line, so comm, path and device are written as in audit records
+ * (ibguard_format_untrusted()): a comm set to "x uid=0" or a file name
+ * with a newline must not add a field or forge a line.
+ */
+static void log_decision(const struct event_record *rec,
+			 struct event_log_strings *s)
 {
 	const struct ibguard_decision *d = &rec->d;
 	const char *what = d->revoked ? "revoked" :
@@ -222,44 +235,55 @@ static void log_decision(const struct event_record *rec)
 
 	if (d->rule >= 0)
 		snprintf(rule, sizeof(rule), "rule %d", d->rule + 1);
+	ibguard_format_untrusted(s->comm, sizeof(s->comm), rec->comm);
+	if (!rec->path[0])
+		strscpy(s->path, "?", sizeof(s->path));
+	else
+		ibguard_format_untrusted(s->path, sizeof(s->path), rec->path);
+	ibguard_format_untrusted(s->device, sizeof(s->device), rec->device);
 	if (d->cls == IBGUARD_CLASS_MAP)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u dev=%u:%u ino=%llu prot=%s%s%s%s path=%s\n",
 				      what, ibguard_class_name(d->cls), rec->operation,
-				      rule, rec->pid, rec->comm, rec->uid,
+				      rule, rec->pid, s->comm, rec->uid,
 				      rec->gid, MAJOR(rec->dev), MINOR(rec->dev),
 				      rec->ino,
 				      d->prot & IBGUARD_PROT_READ ? "r" : "",
 				      d->prot & IBGUARD_PROT_WRITE ? "w" : "",
 				      d->prot & IBGUARD_PROT_EXEC ? "x" : "",
 				      d->shared ? " shared" : "",
-				      rec->path[0] ? rec->path : "?");
+				      s->path);
 	else if (d->cls == IBGUARD_CLASS_PKEY && d->revoked)
 		pr_notice_ratelimited("%s %s %s by %s: qp=%u pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
 				      what, ibguard_class_name(d->cls), rec->operation,
-				      rule, d->qp_num, rec->pid, rec->comm,
-				      rec->uid, rec->gid, rec->device, d->port,
+				      rule, d->qp_num, rec->pid, s->comm,
+				      rec->uid, rec->gid, s->device, d->port,
 				      d->pkey, d->subnet);
 	else if (d->cls == IBGUARD_CLASS_PKEY)
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u pkey=0x%04x subnet=0x%016llx\n",
 				      what, ibguard_class_name(d->cls), rec->operation,
-				      rule, rec->pid, rec->comm, rec->uid,
-				      rec->gid, rec->device, d->port, d->pkey,
+				      rule, rec->pid, s->comm, rec->uid,
+				      rec->gid, s->device, d->port, d->pkey,
 				      d->subnet);
 	else
 		pr_notice_ratelimited("%s %s %s by %s: pid=%u comm=%s uid=%u gid=%u device=%s port=%u\n",
 				      what, ibguard_class_name(d->cls), rec->operation,
-				      rule, rec->pid, rec->comm, rec->uid,
-				      rec->gid, rec->device, d->port);
+				      rule, rec->pid, s->comm, rec->uid,
+				      rec->gid, s->device, d->port);
 }
 
 static void events_work_fn(struct work_struct *work)
 {
+	struct {
+		struct event_record rec;
+		struct event_log_strings log;
+	} *buf;
 	struct event_record *rec;
 	unsigned long flags;
 
-	rec = kmalloc(sizeof(*rec), GFP_KERNEL);
-	if (!rec)
+	buf = kmalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf)
 		return;
+	rec = &buf->rec;
 	for (;;) {
 		spin_lock_irqsave(&ring_lock, flags);
 		if (!ring_len) {
@@ -271,10 +295,10 @@ static void events_work_fn(struct work_struct *work)
 		ring_len--;
 		spin_unlock_irqrestore(&ring_lock, flags);
 		if (rec->d.verdict == IBGUARD_VERDICT_DENY)
-			log_decision(rec);
+			log_decision(rec, &buf->log);
 		send_event(fill_decision, rec);
 	}
-	kfree(rec);
+	kfree(buf);
 }
 
 struct policy_event {

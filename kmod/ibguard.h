@@ -242,6 +242,9 @@ void ibguard_event_policy(enum ibguard_event_type type, u64 generation, u8 mode)
 u64 ibguard_events_dropped(void);
 
 /* audit.c */
+/* Room for a string from a char[n] once ibguard_format_untrusted() wrote it. */
+#define IBGUARD_UNTRUSTED_SIZE(n) (2 * (n) + 1)
+char *ibguard_format_untrusted(char *buf, size_t size, const char *value);
 void ibguard_audit_decision(const struct ibguard_decision *d);
 void ibguard_audit_policy_load(const struct ibguard_policy *p,
 			       enum ibguard_mode mode, bool revoke);
