@@ -89,23 +89,27 @@ bool ibguard_locked(void)
 }
 
 /*
- * Called with ibguard_lock held. Once locked, a policy that enforces
- * nothing (no rule, every default allow: what a flush loads) is refused;
- * any other policy may still replace the active one.
+ * Called with ibguard_lock held. Once locked, a policy that can deny
+ * nothing is refused: no deny rule and every default allow, which is what
+ * a flush loads, but also a policy of allow and log rules only. Any other
+ * policy may still replace the active one.
  */
 int ibguard_policy_allowed_when_locked(const struct ibguard_policy *p,
 				       struct netlink_ext_ack *extack)
 {
-	int i;
+	u32 i;
 
 	lockdep_assert_held(&ibguard_lock);
-	if (!locked || p->nr_rules)
+	if (!locked)
 		return 0;
 	for (i = 0; i < IBGUARD_NR_CLASSES; i++)
 		if (p->defaults[i] == IBGUARD_VERDICT_DENY)
 			return 0;
+	for (i = 0; i < p->nr_rules; i++)
+		if (p->rules[i].verdict == IBGUARD_VERDICT_DENY)
+			return 0;
 	NL_SET_ERR_MSG(extack,
-		       "ibguard is locked: a policy enforcing nothing (flush) is refused");
+		       "ibguard is locked: a policy enforcing nothing (no deny rule or default; flush) is refused");
 	return -EPERM;
 }
 

@@ -97,9 +97,15 @@ expect_status "rmmod ibguard is refused" 1 rmmod ibguard
 out=$($IBGUARDCTL mode permissive 2>&1)
 expect_eq "permissive mode is refused (EPERM: exit 4)" "4 permissive mode is refused until reboot" \
 	"$? $(grep -o 'permissive mode is refused until reboot' <<<"$out")"
+refused='a policy enforcing nothing (no deny rule or default; flush) is refused'
 out=$($IBGUARDCTL flush 2>&1)
-expect_eq "flush is refused" "4 a policy enforcing nothing (flush) is refused" \
-	"$? $(grep -o 'a policy enforcing nothing (flush) is refused' <<<"$out")"
+expect_eq "flush is refused" "4 $refused" "$? $(grep -oF "$refused" <<<"$out")"
+# Allow and log rules with every default allow deny nothing either.
+out=$(load "pkey 0 allow" "map path $work/file allow log" \
+	"default pkey allow" "default endport allow" "default map allow")
+expect_eq "a policy of allow and log rules only, every default allow, is refused" \
+	"4 $refused" "$? $(grep -oF "$refused" <<<"$out")"
+expect_eq "and the generation is unchanged" "$gen" "$($IBGUARDCTL status -j | jq .generation)"
 out=$(load "mode permissive" "pkey 0x8001 deny uid 1000")
 expect_eq "a policy setting permissive mode is refused" 4 "$?"
 expect_eq "nothing changed: same generation, still enforcing" "$gen enforcing" \
