@@ -385,8 +385,16 @@ static int ibguard_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
  * Dumps: cb->args[0] is the next rule (0: the header comes first),
  * cb->args[1] whether rule messages are wanted. cb->seq carries the
  * generation so that a dump spanning a policy load is flagged
- * NLM_F_DUMP_INTR and the reader retries.
+ * NLM_F_DUMP_INTR and the reader retries. It is never 0, which
+ * nl_dump_check_consistent() takes for "no sequence yet": a dump begun
+ * before any policy was loaded (generation 0) is flagged too. 32 bits
+ * suffice: two calls of one dump are never 2^32 loads apart.
  */
+static unsigned int dump_seq(const struct ibguard_policy *p)
+{
+	return (u32)(p ? p->generation : 0) + 1 ?: 1;
+}
+
 static void *dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
 {
 	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -478,7 +486,7 @@ static int dump_policy_or_stats(struct sk_buff *skb, struct netlink_callback *cb
 
 	rcu_read_lock();
 	p = rcu_dereference(ibguard_active_policy);
-	cb->seq = p ? p->generation : 0;
+	cb->seq = dump_seq(p);
 	if (pos == 0) {
 		hdr = dump_put(skb, cb, cmd);
 		if (!hdr) {

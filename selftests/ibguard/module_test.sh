@@ -54,6 +54,17 @@ expect_eq "status json" '{
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $IBGUARDCTL status 2>&1)
 expect_eq "status as an unprivileged user exits 4" 4 $?
 
+# A policy dump that a load interrupts is flagged NLM_F_DUMP_INTR (so that
+# the reader retries), also when it began before any policy was loaded: the
+# first message built after the load carries the flag (the kernel flags
+# where the sequence changed, readers keep it for the whole dump).
+printf '%s\n' "map path /etc/passwd deny uid 4242" "map path /etc/group deny uid 4242" \
+	>/tmp/ibg-module-dump.conf
+expect_eq "a dump begun without a policy and read after a load is flagged interrupted" \
+	"header rule:intr rule done" \
+	"$("$IBG_ROOT/selftests/ibguard/dump_intr.py" $IBGUARDCTL /tmp/ibg-module-dump.conf 2>&1)"
+rm -f /tmp/ibg-module-dump.conf
+
 expect_status "rmmod ibguard" 0 rmmod ibguard
 expect_eq "family gone after rmmod" 0 \
 	"$(genl ctrl list 2>/dev/null | grep -c '^Name: ibguard$')"
