@@ -51,7 +51,11 @@ static const struct nla_policy ibguard_nl_policy[IBGUARD_ATTR_MAX + 1] = {
 
 static struct genl_family ibguard_nl_family;
 
-/* The one load in progress, owned by the netlink socket that began it. */
+/*
+ * The one load in progress, owned by the netlink socket that began it.
+ * Both change under ibguard_lock; the socket release notifier reads
+ * staging_portid without it first (WRITE_ONCE/READ_ONCE).
+ */
 static struct ibguard_staging *staging;
 static u32 staging_portid;
 
@@ -68,7 +72,7 @@ static void staging_free(void)
 	ibguard_staging_release(staging);
 	kfree(staging);
 	staging = NULL;
-	staging_portid = 0;
+	WRITE_ONCE(staging_portid, 0);
 }
 
 size_t ibguard_staging_memory(void)
@@ -188,7 +192,7 @@ static int ibguard_nl_policy_begin(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto out;
 	}
-	staging_portid = info->snd_portid;
+	WRITE_ONCE(staging_portid, info->snd_portid);
 	for (i = 0; i < IBGUARD_NR_CLASSES; i++)
 		if (attrs[default_attrs[i]])
 			staging->defaults[i] = nla_get_u8(attrs[default_attrs[i]]);
@@ -647,6 +651,16 @@ static int ibguard_nl_notify(struct notifier_block *nb, unsigned long event,
 	 */
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net))
+		return NOTIFY_DONE;
+	/*
+	 * Every generic netlink socket of the namespace closing comes here,
+	 * and a commit holds ibguard_lock while it builds a large policy and
+	 * waits for a grace period: unrelated sockets must not wait for it.
+	 * The loader's socket set staging_portid in its own sendmsg(), which
+	 * is over before that socket can be released, so the unlocked read
+	 * sees its port id; whatever else it sees is checked again below.
+	 */
+	if (READ_ONCE(staging_portid) != n->portid)
 		return NOTIFY_DONE;
 	mutex_lock(&ibguard_lock);
 	if (staging && staging_portid == n->portid) {
