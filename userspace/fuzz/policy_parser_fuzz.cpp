@@ -110,11 +110,12 @@ class FuzzResolver : public Resolver {
 
 const FuzzResolver resolver;
 
-// The lines of `text` as compile() splits them: on '\n', one trailing '\r'
-// removed, no line after a final '\n'.
+// The lines of `text` as compile() splits them: after a leading UTF-8 byte
+// order mark, on '\n', one trailing '\r' removed, no line after a final '\n'.
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
-  std::size_t start = 0;
+  constexpr std::string_view byte_order_mark = "\xef\xbb\xbf";
+  std::size_t start = text.starts_with(byte_order_mark) ? byte_order_mark.size() : 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
