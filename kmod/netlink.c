@@ -75,6 +75,7 @@ static void staging_free(void)
 	WRITE_ONCE(staging_portid, 0);
 }
 
+/* The staging, its rules array whole, and what its rules allocated. */
 size_t ibguard_staging_memory(void)
 {
 	return staging ? sizeof(*staging) + staging->memory +

@@ -183,8 +183,9 @@ static int alloc_hits(struct ibguard_policy *p)
 		if (!p->hits[i])
 			return -ENOMEM;
 	}
-	p->memory += p->nr_hit_chunks * IBGUARD_HITS_PER_CHUNK * sizeof(u64) *
-		     num_possible_cpus();
+	p->memory += p->nr_hit_chunks * (sizeof(*p->hits) +
+					 IBGUARD_HITS_PER_CHUNK * sizeof(u64) *
+					 num_possible_cpus());
 	return 0;
 }
 
@@ -206,7 +207,8 @@ struct ibguard_policy *ibguard_policy_build(struct ibguard_staging *staging,
 	p->options = staging->options;
 	p->rules = staging->rules;
 	p->nr_rules = staging->nr_rules;
-	p->memory = sizeof(*p) + staging->memory;
+	p->memory = sizeof(*p) + staging->memory +
+		    staging->capacity * sizeof(*p->rules);
 	staging->rules = NULL;
 	staging->nr_rules = 0;
 	staging->capacity = 0;

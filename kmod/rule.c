@@ -121,6 +121,16 @@ static bool name_is_valid(const char *name)
 	return true;
 }
 
+/*
+ * A validated NLA_NUL_STRING attribute's string, up to its first NUL: what
+ * the rule keeps and ibguard_rule_memory() counts. nla_strdup() would copy
+ * the whole attribute, bytes after an embedded NUL included.
+ */
+static char *dup_string(const struct nlattr *attr)
+{
+	return kstrdup(nla_data(attr), GFP_KERNEL_ACCOUNT);
+}
+
 static int parse_pkey(struct ibguard_rule *rule, struct nlattr **tb,
 		      const struct nlattr *nest, struct netlink_ext_ack *extack)
 {
@@ -150,8 +160,7 @@ static int parse_endport(struct ibguard_rule *rule, struct nlattr **tb,
 					    "invalid device name");
 			return -EINVAL;
 		}
-		rule->endport.device = nla_strdup(tb[IBGUARD_RULE_DEVICE],
-						  GFP_KERNEL_ACCOUNT);
+		rule->endport.device = dup_string(tb[IBGUARD_RULE_DEVICE]);
 		if (!rule->endport.device)
 			return -ENOMEM;
 	}
@@ -206,8 +215,7 @@ static int parse_map(struct ibguard_rule *rule, struct nlattr **tb,
 					    "fs object needs a valid filesystem type");
 			return -EINVAL;
 		}
-		rule->map.fstype = nla_strdup(tb[IBGUARD_RULE_FSTYPE],
-					      GFP_KERNEL_ACCOUNT);
+		rule->map.fstype = dup_string(tb[IBGUARD_RULE_FSTYPE]);
 		if (!rule->map.fstype)
 			return -ENOMEM;
 		break;
@@ -347,7 +355,7 @@ int ibguard_rule_parse(struct ibguard_rule *rule, const struct nlattr *nest,
 	err = check_class_attrs(tb, rule->cls, extack);
 	if (err)
 		return err;
-	rule->source = nla_strdup(tb[IBGUARD_RULE_SOURCE], GFP_KERNEL_ACCOUNT);
+	rule->source = dup_string(tb[IBGUARD_RULE_SOURCE]);
 	if (!rule->source)
 		return -ENOMEM;
 
@@ -383,9 +391,13 @@ void ibguard_rule_release(struct ibguard_rule *rule)
 	memset(rule, 0, sizeof(*rule));
 }
 
+/*
+ * What a parsed rule allocated beyond its slot in the rules array, which
+ * the staging and the policy count whole (capacity, not rules).
+ */
 size_t ibguard_rule_memory(const struct ibguard_rule *rule)
 {
-	size_t bytes = sizeof(*rule) + strlen(rule->source) + 1 +
+	size_t bytes = strlen(rule->source) + 1 +
 		       rule->nr_subjects * sizeof(*rule->subjects);
 
 	if (rule->cls == IBGUARD_CLASS_ENDPORT && rule->endport.device)

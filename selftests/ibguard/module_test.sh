@@ -65,6 +65,15 @@ expect_eq "a dump begun without a policy and read after a load is flagged interr
 	"$("$IBG_ROOT/selftests/ibguard/dump_intr.py" $IBGUARDCTL /tmp/ibg-module-dump.conf 2>&1)"
 rm -f /tmp/ibg-module-dump.conf
 
+# The memory figures count what is allocated. A rule adds its source text
+# (strlen + 1: 23 bytes for "map chardev 250:N deny") to a staging that
+# has room for it, as a rule whose source attribute has 1000 bytes after
+# its NUL does (only the string is kept); to a policy, also its chardev
+# index entry (8 bytes). The rules array is counted whole, once.
+expect_eq "a rule adds what it allocates to the staging and policy memory" \
+	"staging +23 +23 policy +31 +31" \
+	"$("$IBG_ROOT/selftests/ibguard/memory_figures.py" 2>&1)"
+
 # Closing a generic netlink socket that began no load does not wait for
 # ibguard's lock, which a load holds while it parses each message of rules
 # and a commit while it builds the policy and waits for a grace period:
