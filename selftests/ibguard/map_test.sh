@@ -214,26 +214,29 @@ chmod 644 "$odd"
 cp "$MAPIT" "$work/x uid=0"
 load "map tree $work/nl deny uid 1000" "map path $work/secret deny uid 1000"
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n' | tr a-f A-F; }
+# await_log PATTERN: the last kernel log line matching PATTERN, waiting up to
+# 5 s for one.
+await_log() {
+	local line
+	for _ in $(seq 50); do
+		line=$(dmesg -t | grep "$1" | tail -n 1)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$line"
+}
 # Past the kernel log's rate limit for this line (10 in 5 s).
 sleep 6
 expect_eq "a comm with a blank maps a file with a newline in its name: denied" EACCES \
 	"$(as 1000 "$work/x uid=0" "$odd" r private 2>/dev/null)"
 ino=$(stat -c %i "$odd")
-for _ in $(seq 50); do
-	line=$(dmesg -t | grep "^ibguard: denied map mmap by .* ino=$ino " | tail -n 1)
-	[ -n "$line" ] && break
-	sleep 0.1
-done
+line=$(await_log "^ibguard: denied map mmap by .* ino=$ino ")
 expect_eq "the kernel log line writes comm and path in hex" \
 	"ibguard: denied map mmap by rule 1: pid=PID comm=$(hex "x uid=0") uid=1000 gid=1000 dev=$(stat -c '%Hd:%Ld' "$odd") ino=$ino prot=r path=$(hex "$odd")" \
 	"$(sed 's/ pid=[0-9]* / pid=PID /' <<<"$line")"
 verdict "a plain comm and path: denied" EACCES 1000 "$work/secret" r private
 ino=$(stat -c %i "$work/secret")
-for _ in $(seq 50); do
-	line=$(dmesg -t | grep "^ibguard: denied map mmap by rule 2: .* ino=$ino " | tail -n 1)
-	[ -n "$line" ] && break
-	sleep 0.1
-done
+line=$(await_log "^ibguard: denied map mmap by rule 2: .* ino=$ino ")
 expect_eq "a plain comm and path are quoted" "comm=\"mapit\" path=\"$work/secret\"" \
 	"$(grep -o 'comm=[^ ]*\|path=.*' <<<"$line" | paste -sd' ')"
 load "map path $work/secret deny uid 1000"
