@@ -252,6 +252,16 @@ static u32 current_auid(void)
 	return from_kuid(&init_user_ns, audit_get_loginuid(current));
 }
 
+/* The current task's comm for a kernel log line, written as above. */
+#define COMM_TEXT_SIZE IBGUARD_UNTRUSTED_SIZE(TASK_COMM_LEN)
+static const char *current_comm_text(char buf[COMM_TEXT_SIZE])
+{
+	char comm[TASK_COMM_LEN];
+
+	get_task_comm(comm, current);
+	return ibguard_format_untrusted(buf, COMM_TEXT_SIZE, comm);
+}
+
 /* A load has been committed: p is active, mode the mode it runs in. */
 void ibguard_audit_policy_load(const struct ibguard_policy *p,
 			       enum ibguard_mode mode, bool revoke)
@@ -259,10 +269,11 @@ void ibguard_audit_policy_load(const struct ibguard_policy *p,
 	const u8 *def = p->defaults;
 	const u32 *n = p->class_rules;
 	bool roce = p->options & IBGUARD_OPT_PKEY_ON_ROCE;
+	char comm[COMM_TEXT_SIZE];
 	struct audit_buffer *ab;
 
 	pr_info("policy generation %llu loaded by pid %d (%s, auid %u): %u pkey, %u endport, %u map rules; defaults pkey %s, endport %s, map %s; options %s; mode %s%s\n",
-		p->generation, task_tgid_nr(current), current->comm,
+		p->generation, task_tgid_nr(current), current_comm_text(comm),
 		current_auid(), n[IBGUARD_CLASS_PKEY], n[IBGUARD_CLASS_ENDPORT],
 		n[IBGUARD_CLASS_MAP], verdict_name(def[IBGUARD_CLASS_PKEY]),
 		verdict_name(def[IBGUARD_CLASS_ENDPORT]),
@@ -315,15 +326,19 @@ static void status_record(const char *op, enum ibguard_mode old_mode,
 void ibguard_audit_mode(enum ibguard_mode old_mode, enum ibguard_mode mode,
 			u64 generation)
 {
+	char comm[COMM_TEXT_SIZE];
+
 	pr_info("mode set to %s (was %s) by pid %d (%s, auid %u), policy generation %llu\n",
 		mode_name(mode), mode_name(old_mode), task_tgid_nr(current),
-		current->comm, current_auid(), generation);
+		current_comm_text(comm), current_auid(), generation);
 	status_record("mode", old_mode, mode, generation);
 }
 
 void ibguard_audit_lock(enum ibguard_mode mode, u64 generation)
 {
-	pr_notice("locked by pid %d (%s, auid %u): rmmod, permissive mode and flush are refused until reboot\n",
-		  task_tgid_nr(current), current->comm, current_auid());
+	char comm[COMM_TEXT_SIZE];
+
+	pr_notice("locked by pid %d (%s, auid %u): rmmod, permissive mode, flush and policies that can deny nothing are refused until reboot\n",
+		  task_tgid_nr(current), current_comm_text(comm), current_auid());
 	status_record("lock", mode, mode, generation);
 }

@@ -112,7 +112,15 @@ expect_eq "a load is one MAC_POLICY_LOAD record with what was loaded" \
 		field $f <<<"$rec"
 	done | xargs -d'\n' echo)"
 expect_eq "the kernel log names the load, its rules, defaults, options and loader" 1 \
-	"$(dmesg | grep -c "ibguard: policy generation $generation loaded by pid [0-9]* (ibguardctl, auid [0-9]*): 1 pkey, 1 endport, 2 map rules; defaults pkey allow, endport deny, map allow; options pkey-on-roce; mode enforcing$")"
+	"$(dmesg | grep -c "ibguard: policy generation $generation loaded by pid [0-9]* (\"ibguardctl\", auid [0-9]*): 1 pkey, 1 endport, 2 map rules; defaults pkey allow, endport deny, map allow; options pkey-on-roce; mode enforcing$")"
+
+# A loader's comm is the user's to choose: one with a blank is written in hex.
+cp "$IBGUARDCTL" "$work/x auid=0"
+"$work/x auid=0" load "$work/policy.conf" >/dev/null
+expect_eq "a comm that could add a field is written in hex in the kernel log" 1 \
+	"$(dmesg | grep -c "ibguard: policy generation $((generation + 1)) loaded by pid [0-9]* ($(printf 'x auid=0' | od -An -tx1 | tr -d ' \n' | tr a-f A-F), auid [0-9]*): 1 pkey")"
+wait_records MAC_POLICY_LOAD 2
+generation=$((generation + 1))
 
 $IBGUARDCTL mode permissive >/dev/null
 $IBGUARDCTL mode enforcing >/dev/null
@@ -123,7 +131,7 @@ expect_eq "mode changes are MAC_STATUS records, old and new mode" \
 		echo "$(field op <<<"$rec") $(field mode <<<"$rec") $(field old_mode <<<"$rec") $(field generation <<<"$rec")"
 	done | paste -sd'|')"
 expect_eq "the kernel log names each mode change" 1 \
-	"$(dmesg | grep -c "ibguard: mode set to permissive (was enforcing) by pid [0-9]* (ibguardctl, auid [0-9]*), policy generation $generation$")"
+	"$(dmesg | grep -c "ibguard: mode set to permissive (was enforcing) by pid [0-9]* (\"ibguardctl\", auid [0-9]*), policy generation $generation$")"
 
 # --- a map denial, field by field ---------------------------------------------
 expect_eq "mapit is denied" EACCES "$(as 1000 "$MAPIT" "$work/f1" r private 2>/dev/null)"

@@ -86,11 +86,11 @@ out=$($IBGUARDCTL lock 2>&1)
 expect_eq "lock is refused in permissive mode" "5 set enforcing mode before locking" \
 	"$? $(grep -o 'set enforcing mode before locking' <<<"$out")"
 $IBGUARDCTL mode enforcing >/dev/null
-expect_eq "lock" "ibguard locked until reboot: rmmod, permissive mode and flush are refused" \
+expect_eq "lock" "ibguard locked until reboot: rmmod, permissive mode, flush and policies that can deny nothing are refused" \
 	"$($IBGUARDCTL lock)"
 expect_eq "status: locked" true "$($IBGUARDCTL status -j | jq .locked)"
 expect_eq "the kernel log says so" 1 \
-	"$(dmesg | grep -Ec 'ibguard: locked by pid [0-9]+ \(ibguardctl, auid [0-9]+\): rmmod, permissive mode and flush are refused until reboot$')"
+	"$(dmesg | grep -Ec 'ibguard: locked by pid [0-9]+ \("ibguardctl", auid [0-9]+\): rmmod, permissive mode, flush and policies that can deny nothing are refused until reboot$')"
 gen=$($IBGUARDCTL status -j | jq .generation)
 expect_status "rmmod ibguard_ib is refused" 1 rmmod ibguard_ib
 expect_status "rmmod ibguard is refused" 1 rmmod ibguard

@@ -184,7 +184,8 @@ int run_flush() {
 int run_lock() {
   ibguard::Client client;
   client.lock();
-  std::cout << "ibguard locked until reboot: rmmod, permissive mode and flush are refused\n";
+  std::cout << "ibguard locked until reboot: rmmod, permissive mode, flush and policies that "
+               "can deny nothing are refused\n";
   return 0;
 }
 
@@ -445,7 +446,9 @@ int main(int argc, char** argv) {
   auto* flush = app.add_subcommand("flush", "Remove every rule and allow everything (mode kept)");
 
   auto* lock = app.add_subcommand(
-      "lock", "Until reboot, refuse rmmod, permissive mode and flush (loads still allowed)");
+      "lock",
+      "Until reboot, refuse rmmod, permissive mode, flush and policies that can deny "
+      "nothing");
 
   auto* monitor = app.add_subcommand("monitor", "Print denials and policy events as they come");
   monitor->add_flag("-j,--json", json, "Print one JSON object per line");
