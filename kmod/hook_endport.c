@@ -12,9 +12,10 @@
  *
  * Receiving has no task to decide for: ib_mad delivers from its workqueue.
  * As upstream keeps a per-agent flag, each allowed agent is recorded with
- * who registered it (an allowed registration is redirected to
- * register_agent_recorded(), which calls the original and records the
- * agent), every policy change re-decides the flag against that task, and
+ * who registered it (a user-space SMI registration is redirected to
+ * register_agent_recorded(), which decides, calls the original and records
+ * an allowed agent), every policy change re-decides the flag against that
+ * task, and
  * while it says revoked, a handler on ib_umad's receive handler frees what
  * arrives for the agent instead of queueing it for user space.
  */
@@ -117,6 +118,12 @@ static DEFINE_SPINLOCK(agents_lock);
 static unsigned int agents_followed;	/* under agents_lock */
 /* Only while the hooks are attached do entries follow agents. */
 static bool agents_enabled;
+/*
+ * Bumped under agents_lock each time a revalidation is queued: a
+ * registration decided before a bump and recorded after it is decided
+ * again as it is recorded.
+ */
+static unsigned long agents_revalidations;
 
 static struct agent_entry *agent_find(const struct ib_mad_agent *agent)
 {
@@ -228,13 +235,24 @@ static void revalidate_agents_fn(struct work_struct *work)
 
 static DECLARE_WORK(revalidate_agents_work, revalidate_agents_fn);
 
+static unsigned long agents_revalidations_seen(void)
+{
+	unsigned long seen;
+
+	spin_lock(&agents_lock);
+	seen = agents_revalidations;
+	spin_unlock(&agents_lock);
+	return seen;
+}
+
 /*
- * Records an agent the registration hook allowed. The policy may have
- * changed since, and a revalidation may have run before the agent was here
- * to be seen: it is decided again as it is recorded.
+ * Records an agent whose registration was allowed after
+ * agents_revalidations_seen() returned seen. If a revalidation was queued
+ * since, it may have run before the agent was here to be seen: the agent
+ * is decided again as it is recorded.
  */
 static void agent_record(struct agent_entry *entry,
-			 const struct ib_mad_agent *agent)
+			 const struct ib_mad_agent *agent, unsigned long seen)
 {
 	entry->agent = agent;
 	ibguard_identity_get(&entry->who);
@@ -242,9 +260,12 @@ static void agent_record(struct agent_entry *entry,
 	if (agents_enabled) {
 		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
 		agents_followed++;
-		rcu_read_lock();
-		agent_redecide(rcu_dereference(ibguard_active_policy), entry);
-		rcu_read_unlock();
+		if (agents_revalidations != seen) {
+			rcu_read_lock();
+			agent_redecide(rcu_dereference(ibguard_active_policy),
+				       entry);
+			rcu_read_unlock();
+		}
 		entry = NULL;
 	}
 	spin_unlock(&agents_lock);
@@ -261,8 +282,12 @@ static void agent_record(struct agent_entry *entry,
  */
 void ibguard_endport_revalidate(void)
 {
-	if (READ_ONCE(agents_enabled))
+	spin_lock(&agents_lock);
+	if (agents_enabled) {
+		agents_revalidations++;
 		queue_work(system_unbound_wq, &revalidate_agents_work);
+	}
+	spin_unlock(&agents_lock);
 }
 
 /*
@@ -369,8 +394,9 @@ static void receive_enable(bool enable)
 }
 
 /*
- * Entered instead of ib_register_mad_agent() for a user-space SMI agent
- * that register_agent_handler() allowed: registers it, then records it.
+ * Entered instead of ib_register_mad_agent() for a user-space SMI agent:
+ * decides, in the registering task's context, then registers and records
+ * an allowed one.
  */
 static struct ib_mad_agent *
 register_agent_recorded(struct ib_device *device, u32 port_num,
@@ -380,10 +406,16 @@ register_agent_recorded(struct ib_device *device, u32 port_num,
 			ib_mad_recv_handler recv_handler, void *context,
 			u32 registration_flags)
 {
-	struct agent_entry *entry = kzalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
+	unsigned long seen = agents_revalidations_seen();
+	struct agent_entry *entry;
 	struct ib_mad_agent *agent;
 	int followed;
 
+	if (!ibguard_endport_allowed(device, port_num, "register_smi_agent")) {
+		agent = ERR_PTR(-EACCES);
+		goto out_inflight;
+	}
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL_ACCOUNT);
 	if (!entry) {
 		agent = ERR_PTR(-ENOMEM);
 		goto out;
@@ -398,11 +430,12 @@ register_agent_recorded(struct ib_device *device, u32 port_num,
 				      rmpp_version, send_handler, recv_handler,
 				      context, registration_flags);
 	if (!IS_ERR(agent) && followed) {
-		agent_record(entry, agent);
+		agent_record(entry, agent, seen);
 		entry = NULL;
 	}
 out:
 	kfree(entry);
+out_inflight:
 	atomic_dec(&ibguard_ib_inflight);
 	return agent;
 }
@@ -425,12 +458,6 @@ static void notrace register_agent_handler(unsigned long ip,
 	/* register_agent_recorded() calling the original. */
 	if (within_module(parent_ip, THIS_MODULE))
 		return;
-	/* ERR_PTR(-EACCES) and -EACCES are the same register value. */
-	if (!ibguard_endport_allowed((struct ib_device *)regs->di, regs->si,
-				     "register_smi_agent")) {
-		ibguard_deny_call(regs);
-		return;
-	}
 	atomic_inc(&ibguard_ib_inflight);
 	instruction_pointer_set(regs, (unsigned long)register_agent_recorded);
 }
