@@ -22,10 +22,14 @@
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/ptrace.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/xarray.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_mad.h>
+#include <rdma/restrack.h>
 #include "ib.h"
 
 /* Exported by ib_core but declared only in its private core_priv.h. */
@@ -113,7 +117,10 @@ struct qp_entry {
 static DEFINE_HASHTABLE(qp_registry, 10);
 static DEFINE_SPINLOCK(qp_registry_lock);
 static unsigned int qp_registry_size;	/* under qp_registry_lock */
-/* Only while the hooks are attached does the registry follow QPs. */
+/*
+ * Only while the hooks are attached does the registry follow QPs; attaching
+ * them adopts the QPs that exist.
+ */
 static bool registry_enabled;
 /*
  * Bumped under qp_registry_lock each time a revalidation is queued: a modify
@@ -121,6 +128,19 @@ static bool registry_enabled;
  * that no policy or P_Key table change misses what it set.
  */
 static unsigned long revalidations;
+/* What the registry's worker is asked to do, under qp_registry_lock. */
+static bool adopt_pending, revalidate_pending;
+
+/*
+ * A QP whose destruction began: the adoption of existing QPs must not add
+ * an entry for it, since its destroy path has already looked for one.
+ */
+struct qp_destroy {
+	struct hlist_node node;
+	const struct ib_qp *qp;
+};
+
+static DEFINE_HASHTABLE(destroying, 6);	/* under qp_registry_lock */
 
 static void entry_release(struct kref *ref)
 {
@@ -159,6 +179,20 @@ static struct qp_entry *registry_get_entry(const struct ib_qp *qp)
 	return entry;
 }
 
+static struct qp_entry *entry_alloc(struct ib_qp *qp, gfp_t gfp)
+{
+	struct qp_entry *entry = kzalloc(sizeof(*entry), gfp);
+
+	if (!entry)
+		return NULL;
+	kref_init(&entry->ref);
+	mutex_init(&entry->lock);
+	INIT_LIST_HEAD(&entry->work);
+	entry->qp = qp;
+	entry->qp_num = qp->qp_num;
+	return entry;
+}
+
 /*
  * The entry of qp, added if it has none, with a reference. NULL when the
  * registry does not follow QPs now (*err 0) or memory ran out (*err
@@ -174,17 +208,12 @@ static struct qp_entry *registry_get_or_add(struct ib_qp *qp, int *err)
 	if (entry || !READ_ONCE(registry_enabled))
 		return entry;
 	/* A kernel ULP may modify a QP under a spinlock of its own. */
-	fresh = kzalloc(sizeof(*fresh), preemptible() ? GFP_KERNEL_ACCOUNT :
-			GFP_ATOMIC | __GFP_ACCOUNT);
+	fresh = entry_alloc(qp, preemptible() ? GFP_KERNEL_ACCOUNT :
+			    GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!fresh) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	kref_init(&fresh->ref);
-	mutex_init(&fresh->lock);
-	INIT_LIST_HEAD(&fresh->work);
-	fresh->qp = qp;
-	fresh->qp_num = qp->qp_num;
 
 	spin_lock(&qp_registry_lock);
 	entry = registry_find(qp);
@@ -201,40 +230,43 @@ static struct qp_entry *registry_get_or_add(struct ib_qp *qp, int *err)
 	return entry;
 }
 
-/* Copies what entry's QP last set into main and alt; invalid when unknown. */
-static void registry_paths(struct qp_entry *entry, struct qp_path *main,
-			   struct qp_path *alt)
-{
-	spin_lock(&qp_registry_lock);
-	*main = entry->main;
-	*alt = entry->alt;
-	spin_unlock(&qp_registry_lock);
-}
-
-/* Records what the current task set on entry's QP. */
-static void registry_record(struct qp_entry *entry, const struct qp_path *main,
-			    const struct qp_path *alt)
-{
-	struct ibguard_identity who;
-
-	ibguard_identity_get(&who);
-	spin_lock(&qp_registry_lock);
-	entry->main = *main;
-	entry->alt = *alt;
-	swap(entry->who, who);
-	spin_unlock(&qp_registry_lock);
-	/* The identity the entry had. */
-	ibguard_identity_put(&who);
-}
-
-static unsigned long revalidations_seen(void)
+/*
+ * Copies what entry's QP last set into main and alt (invalid when unknown)
+ * and returns how many revalidations were queued so far.
+ */
+static unsigned long registry_paths(struct qp_entry *entry,
+				    struct qp_path *main, struct qp_path *alt)
 {
 	unsigned long seen;
 
 	spin_lock(&qp_registry_lock);
+	*main = entry->main;
+	*alt = entry->alt;
 	seen = revalidations;
 	spin_unlock(&qp_registry_lock);
 	return seen;
+}
+
+/*
+ * Records what who (whose references the entry takes over) set on entry's
+ * QP. True when a revalidation was queued since registry_paths() returned
+ * seen: it may have missed what was just recorded.
+ */
+static bool registry_record(struct qp_entry *entry, const struct qp_path *main,
+			    const struct qp_path *alt,
+			    struct ibguard_identity *who, unsigned long seen)
+{
+	bool missed;
+
+	spin_lock(&qp_registry_lock);
+	entry->main = *main;
+	entry->alt = *alt;
+	swap(entry->who, *who);
+	missed = revalidations != seen;
+	spin_unlock(&qp_registry_lock);
+	/* The identity the entry had. */
+	ibguard_identity_put(who);
+	return missed;
 }
 
 /* Drops the registry's reference, once. */
@@ -256,13 +288,17 @@ static void registry_forget(struct qp_entry *entry)
 /*
  * Takes qp's entry out of the registry, with the registry's reference, before
  * the QP is destroyed: the address may be a new QP's as soon as it is freed,
- * and that QP must get an entry of its own.
+ * and that QP must get an entry of its own. d marks the destruction as begun
+ * until registry_destroy_done().
  */
-static struct qp_entry *registry_take(const struct ib_qp *qp)
+static struct qp_entry *registry_take(const struct ib_qp *qp,
+				      struct qp_destroy *d)
 {
 	struct qp_entry *entry;
 
+	d->qp = qp;
 	spin_lock(&qp_registry_lock);
+	hash_add(destroying, &d->node, (unsigned long)qp);
 	entry = registry_find(qp);
 	if (entry) {
 		hash_del(&entry->node);
@@ -272,20 +308,37 @@ static struct qp_entry *registry_take(const struct ib_qp *qp)
 	return entry;
 }
 
-/* Puts back what registry_take() took, for a QP that was not destroyed. */
-static void registry_restore(struct qp_entry *entry)
+/*
+ * The destruction d marks ended. If the QP lives on, restore (if not NULL)
+ * is what registry_take() took: it goes back.
+ */
+static void registry_destroy_done(struct qp_destroy *d,
+				  struct qp_entry *restore)
 {
 	bool restored = false;
 
 	spin_lock(&qp_registry_lock);
-	if (registry_enabled && !registry_find(entry->qp)) {
-		hash_add(qp_registry, &entry->node, (unsigned long)entry->qp);
+	hash_del(&d->node);
+	if (restore && registry_enabled && !registry_find(restore->qp)) {
+		hash_add(qp_registry, &restore->node,
+			 (unsigned long)restore->qp);
 		qp_registry_size++;
 		restored = true;
 	}
 	spin_unlock(&qp_registry_lock);
-	if (!restored)
-		entry_put(entry);
+	if (restore && !restored)
+		entry_put(restore);
+}
+
+static bool destroy_begun(const struct ib_qp *qp)
+{
+	struct qp_destroy *d;
+
+	lockdep_assert_held(&qp_registry_lock);
+	hash_for_each_possible(destroying, d, node, (unsigned long)qp)
+		if (d->qp == qp)
+			return true;
+	return false;
 }
 
 /*
@@ -304,8 +357,8 @@ static void registry_forget_unset(struct qp_entry *entry)
 		registry_forget(entry);
 }
 
-static void revalidate_fn(struct work_struct *work);
-static DECLARE_WORK(revalidate_work, revalidate_fn);
+static void registry_work_fn(struct work_struct *work);
+static DECLARE_WORK(registry_work, registry_work_fn);
 
 /*
  * Drops the registry's references to every entry and returns how many there
@@ -321,8 +374,10 @@ static unsigned int registry_forget_all(void)
 	int bkt;
 
 	WARN_ON_ONCE(READ_ONCE(registry_enabled));
-	cancel_work_sync(&revalidate_work);
+	cancel_work_sync(&registry_work);
 	spin_lock(&qp_registry_lock);
+	adopt_pending = false;
+	revalidate_pending = false;
 	hash_for_each_safe(qp_registry, bkt, tmp, entry, node) {
 		hash_del(&entry->node);
 		list_add_tail(&entry->work, &gone);
@@ -359,7 +414,8 @@ void ibguard_pkey_revalidate(void)
 	spin_lock(&qp_registry_lock);
 	if (registry_enabled) {
 		revalidations++;
-		queue_work(system_unbound_wq, &revalidate_work);
+		revalidate_pending = true;
+		queue_work(system_unbound_wq, &registry_work);
 	}
 	spin_unlock(&qp_registry_lock);
 }
@@ -417,10 +473,15 @@ static int pkey_check(struct ib_device *device, u32 port, u16 index,
  * up: mlx5's UMR and hardware GSI QPs) are set up by the driver for the
  * whole device: upstream skips both.
  */
-static bool modify_is_checked(const struct ib_qp *qp, int mask)
+static bool qp_type_checked(const struct ib_qp *qp)
 {
 	return qp->qp_type != IB_QPT_SMI && qp->qp_type != IB_QPT_GSI &&
-	       qp->qp_type < IB_QPT_RESERVED1 &&
+	       qp->qp_type < IB_QPT_RESERVED1;
+}
+
+static bool modify_is_checked(const struct ib_qp *qp, int mask)
+{
+	return qp_type_checked(qp) &&
 	       (mask & (IB_QP_PKEY_INDEX | IB_QP_PORT | IB_QP_ALT_PATH));
 }
 
@@ -430,14 +491,14 @@ static int modify_qp_decided(struct ib_qp *qp, struct ib_qp_attr *attr,
 			     struct qp_entry *entry)
 {
 	struct qp_path main = {}, alt = {};
+	struct ibguard_identity who;
 	struct passing_request req;
-	unsigned long seen;
+	unsigned long seen = 0;
 	int ret;
 
-	seen = revalidations_seen();
 	/* The resulting pair: the request's fields over what it had. */
 	if (entry)
-		registry_paths(entry, &main, &alt);
+		seen = registry_paths(entry, &main, &alt);
 	if (mask & IB_QP_PORT)
 		main.port = attr->port_num;
 	else if (!main.valid)
@@ -464,9 +525,9 @@ static int modify_qp_decided(struct ib_qp *qp, struct ib_qp_attr *attr,
 	pass_end(&req);
 	if (ret || !entry)
 		return ret;
-	registry_record(entry, &main, &alt);
+	ibguard_identity_get(&who);
 	/* A policy or P_Key table changed while deciding: decide again. */
-	if (revalidations_seen() != seen)
+	if (registry_record(entry, &main, &alt, &who, seen))
 		ibguard_pkey_revalidate();
 	return 0;
 }
@@ -521,7 +582,8 @@ static void notrace modify_qp_handler(unsigned long ip, unsigned long parent_ip,
  */
 static int destroy_qp_checked(struct ib_qp *qp, struct ib_udata *udata)
 {
-	struct qp_entry *entry = registry_take(qp);
+	struct qp_destroy d;
+	struct qp_entry *entry = registry_take(qp, &d);
 	int ret;
 
 	if (entry) {
@@ -534,10 +596,10 @@ static int destroy_qp_checked(struct ib_qp *qp, struct ib_udata *udata)
 		mutex_lock(&entry->lock);
 		entry->destroying = false;
 		mutex_unlock(&entry->lock);
-		registry_restore(entry);
-	} else if (entry) {
-		entry_put(entry);
 	}
+	registry_destroy_done(&d, ret ? entry : NULL);
+	if (entry && !ret)
+		entry_put(entry);
 	atomic_dec(&ibguard_ib_inflight);
 	return ret;
 }
@@ -640,7 +702,7 @@ static void revalidate_entry(struct qp_entry *entry)
 	registry_forget(entry);
 }
 
-static void revalidate_fn(struct work_struct *work)
+static void revalidate_all(void)
 {
 	struct qp_entry *entry, *next;
 	LIST_HEAD(todo);
@@ -663,6 +725,164 @@ static void revalidate_fn(struct work_struct *work)
 		entry_put(entry);
 		cond_resched();
 	}
+}
+
+/*
+ * Adopting the QPs that exist when the hooks attach. While the hooks were
+ * detached nothing followed QPs; without this, tightening a policy that had
+ * no pkey rule would never reach the QPs already set up.
+ *
+ * ib_core's resource tracking is the one list of the QPs that exist, and it
+ * exports no iterator: the per-device roots are private
+ * (drivers/infiniband/core/restrack.h). This is their layout, unchanged
+ * since v5.2 and checked on each device before use.
+ */
+struct restrack_root_layout {
+	struct xarray xa;
+	u32 next_id;
+};
+
+static struct xarray *restrack_qps(struct ib_device *device)
+{
+	struct restrack_root_layout *roots = (void *)device->res;
+	int i;
+
+	/* ib_core sets XA_FLAGS_ALLOC on every root, and nothing clears it. */
+	for (i = 0; roots && i < RDMA_RESTRACK_MAX; i++)
+		if ((READ_ONCE(roots[i].xa.xa_flags) & XA_FLAGS_ALLOC) !=
+		    XA_FLAGS_ALLOC)
+			roots = NULL;
+	if (!roots) {
+		pr_warn_once("cannot list the QPs of %s: ib_core's resource tracking is not laid out as expected; QPs set up before the hooks attached are not followed\n",
+			     dev_name(&device->dev));
+		return NULL;
+	}
+	return &roots[RDMA_RESTRACK_QP].xa;
+}
+
+/*
+ * An adopted QP is decided against the task that created it (ib_core
+ * records it for user QPs), as upstream decides against the creator's
+ * context; a kernel QP against the kernel, under its creator's name.
+ */
+static void creator_identity(struct ib_qp *qp, struct ibguard_identity *who)
+{
+	if (qp->res.task) {
+		ibguard_identity_of(who, qp->res.task);
+		return;
+	}
+	ibguard_identity_of(who, &init_task);
+	if (qp->res.kern_name)
+		strscpy(who->comm, qp->res.kern_name, sizeof(who->comm));
+}
+
+/*
+ * Adds qp to the registry with what it has set, unless it is followed
+ * already (a modify got there first) or its destruction has begun. The
+ * caller holds a reference to qp's resource tracking entry.
+ */
+static void adopt_qp(struct ib_qp *qp)
+{
+	struct qp_path main = {}, alt = {};
+	struct ib_qp_init_attr init;
+	struct ibguard_identity who;
+	struct ib_qp_attr attr;
+	struct qp_entry *entry;
+	bool added = false;
+
+	if (qp->real_qp != qp || !qp_type_checked(qp))
+		return;
+	entry = entry_alloc(qp, GFP_KERNEL);
+	if (!entry) {
+		pr_warn_ratelimited("out of memory: QP %u on %s is not followed\n",
+				    qp->qp_num, dev_name(&qp->device->dev));
+		return;
+	}
+	/* Held until the entry says what the QP has: modifies, destroys wait. */
+	mutex_lock(&entry->lock);
+	spin_lock(&qp_registry_lock);
+	if (registry_enabled && !registry_find(qp) && !destroy_begun(qp)) {
+		hash_add(qp_registry, &entry->node, (unsigned long)qp);
+		qp_registry_size++;
+		kref_get(&entry->ref);
+		added = true;
+	}
+	spin_unlock(&qp_registry_lock);
+	if (!added)
+		goto out;
+	/* A QP in RESET has no path yet, one in ERR none to cut off. */
+	if (ib_query_qp(qp, &attr, IB_QP_STATE | IB_QP_PORT | IB_QP_PKEY_INDEX |
+			IB_QP_ALT_PATH, &init) ||
+	    attr.qp_state == IB_QPS_RESET || attr.qp_state == IB_QPS_ERR) {
+		registry_forget(entry);
+		goto out;
+	}
+	main.valid = true;
+	main.port = attr.port_num;
+	main.pkey_index = attr.pkey_index;
+	/* Ports count from 1: 0 is no alternate path. */
+	if (attr.alt_port_num) {
+		alt.valid = true;
+		alt.port = attr.alt_port_num;
+		alt.pkey_index = attr.alt_pkey_index;
+	}
+	creator_identity(qp, &who);
+	registry_record(entry, &main, &alt, &who, 0);
+out:
+	mutex_unlock(&entry->lock);
+	entry_put(entry);
+}
+
+/* Adds every QP of device that is not followed yet to the registry. */
+void ibguard_pkey_adopt_device(struct ib_device *device)
+{
+	struct rdma_restrack_entry *res;
+	struct xarray *qps = restrack_qps(device);
+	unsigned long id;
+
+	if (!qps)
+		return;
+	xa_lock(qps);
+	xa_for_each(qps, id, res) {
+		/* A QP whose destruction began is drained to no references. */
+		if (!rdma_restrack_get(res))
+			continue;
+		xa_unlock(qps);
+		adopt_qp(container_of(res, struct ib_qp, res));
+		rdma_restrack_put(res);
+		cond_resched();
+		xa_lock(qps);
+	}
+	xa_unlock(qps);
+}
+
+static void adopt_existing(void)
+{
+	/*
+	 * A destroy that began before its hook was attached went unseen.
+	 * ib_destroy_qp_user() drains the QP's tracking entry before anything
+	 * in it can sleep, so once every task has been through a voluntary
+	 * context switch, each such QP is out of reach of adopt_device().
+	 */
+	synchronize_rcu_tasks();
+	ibguard_ib_adopt_qps();
+}
+
+static void registry_work_fn(struct work_struct *work)
+{
+	bool adopt, revalidate;
+
+	spin_lock(&qp_registry_lock);
+	adopt = adopt_pending;
+	revalidate = revalidate_pending;
+	adopt_pending = false;
+	revalidate_pending = false;
+	spin_unlock(&qp_registry_lock);
+	/* The revalidation of the load that attached the hooks sees them. */
+	if (adopt)
+		adopt_existing();
+	if (revalidate)
+		revalidate_all();
 }
 
 /*
@@ -750,6 +970,11 @@ int ibguard_pkey_attach(void)
 	err = ibguard_attach(&post_send_ops, post_send_fn_name, 1);
 	if (err)
 		goto out_modify;
+	/* Destruction is followed from now on: what exists can be adopted. */
+	spin_lock(&qp_registry_lock);
+	adopt_pending = true;
+	queue_work(system_unbound_wq, &registry_work);
+	spin_unlock(&qp_registry_lock);
 	return 0;
 
 out_modify:
@@ -764,15 +989,14 @@ out_registry:
 
 /*
  * Once the destroy path is no longer followed, an entry could outlive its
- * QP: the registry empties, and QPs set up from now on until the next
- * attach are not revalidated (no policy in between enforced pkey). Returns
- * how many QPs were followed.
+ * QP: the registry empties, and the next attach adopts what exists then.
+ * Returns how many QPs were followed.
  */
 unsigned int ibguard_pkey_detach(void)
 {
 	registry_enable(false);
 	/* Revalidation relies on the destroy path being followed. */
-	cancel_work_sync(&revalidate_work);
+	cancel_work_sync(&registry_work);
 	ibguard_detach(&post_send_ops);
 	ibguard_detach(&modify_qp_ops);
 	ibguard_detach(&destroy_qp_ops);

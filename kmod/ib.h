@@ -9,11 +9,15 @@
 #include <rdma/ib_verbs.h>
 #include "ibguard.h"
 
+/* ib_main.c */
+void ibguard_ib_adopt_qps(void);
+
 /* hook_pkey.c */
 int ibguard_pkey_attach(void);
 unsigned int ibguard_pkey_detach(void);
 unsigned int ibguard_pkey_followed(void);
 void ibguard_pkey_revalidate(void);
+void ibguard_pkey_adopt_device(struct ib_device *device);
 void ibguard_pkey_exit(void);
 int ibguard_pkey_probe(const char **missing);
 

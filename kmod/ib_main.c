@@ -8,7 +8,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <rdma/ib_verbs.h>
 #include "ib.h"
@@ -34,7 +36,7 @@ static void ib_hooks_detach(void)
 
 	/* Dropped silently, they would look protected to whoever loads next. */
 	if (qps || agents)
-		pr_info("stopped following live objects (QPs: %u, subnet-management agents: %u): later policies do not revalidate them\n",
+		pr_info("stopped following live objects (QPs: %u, subnet-management agents: %u): the next attach adopts the QPs that exist then, not the agents\n",
 			qps, agents);
 }
 
@@ -96,16 +98,43 @@ static void ib_event(struct ib_event_handler *handler, struct ib_event *event)
 
 static struct ib_client ibguard_ib_client;
 
+/* A device ib_core has, and the handler of its events. */
+struct ib_device_entry {
+	struct list_head node;
+	struct ib_event_handler handler;
+};
+
+static LIST_HEAD(ib_devices);
+static DEFINE_MUTEX(ib_devices_lock);
+
+/*
+ * The pkey registry adopts the QPs of each device ib_core has. A device
+ * being removed waits in ib_client_remove() meanwhile, so it is not freed
+ * under the walk.
+ */
+void ibguard_ib_adopt_qps(void)
+{
+	struct ib_device_entry *entry;
+
+	mutex_lock(&ib_devices_lock);
+	list_for_each_entry(entry, &ib_devices, node)
+		ibguard_pkey_adopt_device(entry->handler.device);
+	mutex_unlock(&ib_devices_lock);
+}
+
 static int ib_client_add(struct ib_device *device)
 {
-	struct ib_event_handler *handler;
+	struct ib_device_entry *entry;
 
-	handler = kzalloc(sizeof(*handler), GFP_KERNEL);
-	if (!handler)
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	if (!entry)
 		return -ENOMEM;
-	INIT_IB_EVENT_HANDLER(handler, device, ib_event);
-	ib_register_event_handler(handler);
-	ib_set_client_data(device, &ibguard_ib_client, handler);
+	INIT_IB_EVENT_HANDLER(&entry->handler, device, ib_event);
+	ib_register_event_handler(&entry->handler);
+	ib_set_client_data(device, &ibguard_ib_client, entry);
+	mutex_lock(&ib_devices_lock);
+	list_add_tail(&entry->node, &ib_devices);
+	mutex_unlock(&ib_devices_lock);
 	return 0;
 }
 
@@ -115,10 +144,13 @@ static int ib_client_add(struct ib_device *device)
  */
 static void ib_client_remove(struct ib_device *device, void *client_data)
 {
-	struct ib_event_handler *handler = client_data;
+	struct ib_device_entry *entry = client_data;
 
-	ib_unregister_event_handler(handler);
-	kfree(handler);
+	mutex_lock(&ib_devices_lock);
+	list_del(&entry->node);
+	mutex_unlock(&ib_devices_lock);
+	ib_unregister_event_handler(&entry->handler);
+	kfree(entry);
 }
 
 static struct ib_client ibguard_ib_client = {

@@ -95,6 +95,7 @@ struct ibguard_subject_ids {
 bool ibguard_subjects_match(const struct ibguard_rule *rule,
 			    const struct ibguard_identity *who);
 void ibguard_identity_get(struct ibguard_identity *who);
+void ibguard_identity_of(struct ibguard_identity *who, struct task_struct *task);
 void ibguard_identity_put(struct ibguard_identity *who);
 void ibguard_subject_ids(const struct ibguard_identity *who,
 			 struct ibguard_subject_ids *ids);

@@ -113,25 +113,24 @@ bool ibguard_subjects_match(const struct ibguard_rule *rule,
 	return true;
 }
 
-/*
- * Records the current task for later decisions. Takes references (its
- * credentials, its cgroup) but never sleeps: QPs are modified from atomic
- * context too.
- */
-void ibguard_identity_get(struct ibguard_identity *who)
+/* What does not need the task's mm: credentials are the caller's part. */
+static void identity_ids(struct ibguard_identity *who, struct task_struct *task)
 {
-	struct mm_struct *mm = current->mm;
+	who->kthread = task->flags & PF_KTHREAD;
+	who->pid = task_tgid_nr(task);
+	who->auid = from_kuid(&init_user_ns, audit_get_loginuid(task));
+	get_task_comm(who->comm, task);
+}
+
+/* The cgroup and executable of task, whose mm is mm and stays put. */
+static void identity_cgroup_exe(struct ibguard_identity *who,
+				struct task_struct *task, struct mm_struct *mm)
+{
 	struct cgroup *cgrp;
 	struct file *exe;
 
-	memset(who, 0, sizeof(*who));
-	who->cred = get_current_cred();
-	who->kthread = current->flags & PF_KTHREAD;
-	who->pid = task_tgid_nr(current);
-	who->auid = from_kuid(&init_user_ns, audit_get_loginuid(current));
-	get_task_comm(who->comm, current);
 	rcu_read_lock();
-	cgrp = task_dfl_cgroup(current);
+	cgrp = task_dfl_cgroup(task);
 	if (cgroup_tryget(cgrp))
 		who->cgrp = cgrp;
 	exe = mm && !who->kthread ? rcu_dereference(mm->exe_file) : NULL;
@@ -143,7 +142,36 @@ void ibguard_identity_get(struct ibguard_identity *who)
 	}
 	rcu_read_unlock();
 }
+
+/*
+ * Records the current task for later decisions. Takes references (its
+ * credentials, its cgroup) but never sleeps: QPs are modified from atomic
+ * context too.
+ */
+void ibguard_identity_get(struct ibguard_identity *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->cred = get_current_cred();
+	identity_ids(who, current);
+	identity_cgroup_exe(who, current, current->mm);
+}
 EXPORT_SYMBOL_GPL(ibguard_identity_get);
+
+/*
+ * Records another task, held by the caller, as ibguard_identity_get() would
+ * if task called it now. Does not sleep.
+ */
+void ibguard_identity_of(struct ibguard_identity *who, struct task_struct *task)
+{
+	memset(who, 0, sizeof(*who));
+	who->cred = get_task_cred(task);
+	identity_ids(who, task);
+	/* Keeps task->mm from going while its exe is read. */
+	task_lock(task);
+	identity_cgroup_exe(who, task, task->mm);
+	task_unlock(task);
+}
+EXPORT_SYMBOL_GPL(ibguard_identity_of);
 
 void ibguard_identity_put(struct ibguard_identity *who)
 {

@@ -178,13 +178,26 @@ expect_eq "an index that names no valid P_Key any more is cut off (fails closed)
 finish
 
 # --- destruction racing revalidation -------------------------------------------
+# Four tasks of uid 1000 create, set up and destroy QPs on P_Keys 0x8001 and
+# 0x8002 until stopped; their last line counts what each step returned.
+start_racers() {
+	for w in 1 2 3 4; do
+		setpriv --reuid=1000 --regid=1000 --clear-groups nice -n 19 "$RACEIT" qp \
+			$((w % 2 + 1)) >"$work/race$w" 2>&1 &
+		eval "racer$w=$!"
+	done
+	sleep 0.5
+}
+stop_racers() {
+	for w in 1 2 3 4; do eval "kill -TERM \$racer$w; wait \$racer$w"; done
+	echo "# racers: $(for w in 1 2 3 4; do tail -n 1 "$work/race$w"; done | paste -sd'|')"
+}
+racers_other() {
+	for w in 1 2 3 4; do tail -n 1 "$work/race$w" | sed -n 's/.*other=\([0-9]*\).*/\1/p'; done |
+		xargs
+}
 reloads=${IBG_REVOKE_RELOADS:-100}
-for w in 1 2 3 4; do
-	setpriv --reuid=1000 --regid=1000 --clear-groups nice -n 19 "$RACEIT" qp $((w % 2 + 1)) \
-		>"$work/race$w" 2>&1 &
-	eval "racer$w=$!"
-done
-sleep 0.5
+start_racers
 failed=0
 for i in $(seq 1 "$reloads"); do
 	if [ $((i % 2)) = 1 ]; then
@@ -193,12 +206,31 @@ for i in $(seq 1 "$reloads"); do
 		load -- "pkey 0x8002 deny uid 1000" || failed=$((failed + 1))
 	fi
 done
-for w in 1 2 3 4; do eval "kill -TERM \$racer$w; wait \$racer$w"; done
+stop_racers
 expect_eq "$reloads reloads while QPs are created and destroyed, none failed" 0 $failed
-expect_eq "the racing tasks only saw success or EACCES" "0 0 0 0" \
-	"$(for w in 1 2 3 4; do tail -n 1 "$work/race$w" | sed -n 's/.*other=\([0-9]*\).*/\1/p'; done | xargs)"
-echo "# racers: $(for w in 1 2 3 4; do tail -n 1 "$work/race$w"; done | paste -sd'|')"
+expect_eq "the racing tasks only saw success or EACCES" "0 0 0 0" "$(racers_other)"
 echo "# revoked during the race: $(revoked)"
+
+# Each attach adopts the QPs that exist while others are being destroyed: an
+# entry left for a destroyed QP would stay followed once all are gone.
+cycles=${IBG_ADOPT_CYCLES:-20}
+start_racers
+failed=0
+for i in $(seq 1 "$cycles"); do
+	load -- "map chardev 1:5 deny uid 4242" 2>>"$work/cycles" || failed=$((failed + 1))
+	load -- "pkey 0x8001 deny uid 1000" 2>>"$work/cycles" || failed=$((failed + 1))
+done
+echo "# $(grep -c 'hooks are attached' "$work/cycles") attaches, $(grep -c 'hooks are detached' "$work/cycles") detaches that stopped following QPs"
+stop_racers
+expect_eq "$cycles detaches and attaches while QPs are created and destroyed, none failed" \
+	0 $failed
+expect_eq "the racing tasks only saw success or EACCES" "0 0 0 0" "$(racers_other)"
+for i in $(seq 1 100); do
+	[ "$($IBGUARDCTL status -j | jq -c .followed)" = '{"qps":0,"agents":0}' ] && break
+	sleep 0.1
+done
+expect_eq "once every QP is destroyed, none is followed" '{"qps":0,"agents":0}' \
+	"$($IBGUARDCTL status -j | jq -c .followed)"
 
 # --- subnet-management sessions opened under an allowing policy --------------
 # An SM's agent on port 1 (sends) and one on port 2 registered for traps
@@ -301,30 +333,66 @@ note_of() {
 	$IBGUARDCTL load "$work/policy.conf" 2>&1 >/dev/null
 }
 load -- "pkey 0x7fff deny"
-hold 1000 create rc 1 init 1 1 rtr rts create rc 1 init 1 2 rtr rts wait use 1 query
+# QP 1 on 0x8001, QP 2 on 0x8002, QP 3 on 0x8001 with its alternate path on
+# 0x0003, all set up by uid 1000. The mock HCA creates QPs for qpctl with
+# ib_create_qp(): they are kernel QPs, adopted as the kernel's.
+hold 1000 create rc 1 init 1 1 rtr rts create rc 1 init 1 2 rtr rts \
+	create rc 1 init 1 1 alt 1 3 rtr rts wait \
+	use 1 query use 2 query use 3 query wait use 2 query wait use 2 query
 smi_pids=()
 smi_start 4 sm 1
 expect_eq "the SM's agent works" "nodeinfo: ok" "$(smi 4 sm 'nodeinfo 1')"
-expect_eq "status: two QPs and the SM's agent followed" "2 1" "$(followed)"
+expect_eq "status: three QPs and the SM's agent followed" "3 1" "$(followed)"
 logged() {
-	dmesg | grep -c "ibguard_ib: stopped following live objects (QPs: 2, subnet-management agents: 1): later policies do not revalidate them$"
+	dmesg | grep -c "ibguard_ib: stopped following live objects (QPs: 3, subnet-management agents: 1): the next attach adopts the QPs that exist then, not the agents$"
 }
 before=$(logged)
 expect_eq "a load that detaches the InfiniBand hooks says what it stops following" \
-	"ibguardctl: note: the pkey and endport hooks are detached (no pkey or endport rule, no deny default): ibguard no longer follows the 2 QPs and 1 subnet-management agent it followed, no policy change revalidates them" \
+	"ibguardctl: note: the pkey and endport hooks are detached (no pkey or endport rule, no deny default): ibguard no longer follows the 3 QPs and 1 subnet-management agent it followed; a policy that attaches the hooks again adopts the QPs that exist then, not the agents" \
 	"$(note_of "map chardev 1:5 deny uid 4242")"
 expect_eq "so does the kernel log" $((before + 1)) "$(logged)"
 expect_eq "status: nothing followed" "0 0" "$(followed)"
-expect_eq "a load that attaches them says that what exists is not followed" \
-	"ibguardctl: note: the pkey and endport hooks are attached from now on: QPs and subnet-management agents set up before are not followed, no policy change revalidates them" \
-	"$(note_of "pkey 0x8001 deny uid 1000" "endport mock0 1 deny uid 0")"
+$IBGUARDCTL stats reset >/dev/null
+# eventually WANT: "REVOKED QPS AGENTS" once it is WANT, or as it is after 10 s
+# (adoption waits for an RCU-tasks grace period, revalidation follows it).
+eventually() {
+	local got i
+	for i in $(seq 1 100); do
+		got="$(revoked) $(followed)"
+		[ "$got" = "$1" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$got"
+}
+expect_eq "a load that attaches them says that the QPs that exist are adopted, the agents not" \
+	"ibguardctl: note: the pkey and endport hooks are attached from now on: the QPs that exist are adopted and followed; subnet-management agents registered before are not (their sends are decided, what they receive is not)" \
+	"$(note_of "pkey 0x8001 deny kernel" "pkey 0x0003 deny kernel" "pkey 0x8002 deny uid 1000" \
+		"endport mock0 1 deny uid 0")"
+expect_eq "it decides the adopted QPs against their creator, the kernel: two cut off, one followed" \
+	"2 1 0" "$(eventually "2 1 0")"
 expect_eq "a load that keeps them attached says nothing" "" \
-	"$(note_of "pkey 0x8001 deny uid 1000" "endport mock0 1 deny uid 0" "pkey 0x8002 deny uid 1000")"
+	"$(note_of "pkey 0x8001 deny kernel" "pkey 0x0003 deny kernel" "pkey 0x8002 deny uid 1000" \
+		"endport mock0 1 deny uid 0" "pkey 0x1234 deny uid 1000")"
 release
-expect_eq "a QP set up before the hooks were attached is not revalidated" "rts 1:1 fatal=0" \
+expect_eq "the adopted QP on a denied P_Key is in error with a fatal event" "err 1:1 fatal=1" \
 	"$(query_line 1)"
-expect_eq "sends are decided at each write all the same" "nodeinfo: EACCES (Permission denied)" \
-	"$(smi 4 sm 'nodeinfo 1')"
+expect_eq "the adopted QP on an allowed P_Key keeps working" "rts 1:2 fatal=0" "$(query_line 2)"
+expect_eq "the adopted QP whose alternate path is denied is cut off" "err 1:1 fatal=1" \
+	"$(query_line 3)"
+expect_eq "sends of an agent registered before are decided at each write all the same" \
+	"nodeinfo: EACCES (Permission denied)" "$(smi 4 sm 'nodeinfo 1')"
+$IBGUARDCTL flush >/dev/null
+expect_eq "status: nothing followed after flush" "0 0" "$(followed)"
+load --no-revoke -- "pkey 0x8002 deny kernel" 2>/dev/null
+expect_eq "load --no-revoke adopts what exists and cuts nothing off" "2 1 0" \
+	"$(eventually "2 1 0")"
+release
+expect_eq "the adopted QP keeps working" "rts 1:2 fatal=0" "$(query_line 4)"
+load -- "pkey 0x8002 deny kernel"
+expect_eq "the next load decides it: three revocations by then, nothing followed" "3 0 0" \
+	"$(eventually "3 0 0")"
+release
+expect_eq "the adopted QP is in error with a fatal event" "err 1:2 fatal=1" "$(query_line 5)"
 finish
 exec 4>&-
 wait "${smi_pids[@]}"
@@ -341,43 +409,71 @@ rxe_pair ibgrvk ibgrvkrxe 10.98.0
 insmod "$IBG_MODULES/ibguard.ko"
 insmod "$IBG_MODULES/ibguard_ib.ko"
 load -- "option pkey-on-roce yes" "pkey 0x7fff deny"
-as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe0 -g 0 -n 100000000 >"$work/server" 2>&1 &
-server=$!
-sleep 1
-as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe1 -g 0 -n 100000000 10.98.0.1 >"$work/client" 2>&1 &
-client=$!
 # Running means both QPs reached RTS (slow kernels take their time).
 rts_qps() { rdma resource show qp 2>/dev/null | grep -c 'type RC state RTS'; }
-for i in $(seq 1 600); do
-	[ "$(rts_qps)" -ge 2 ] && break
-	kill -0 $server 2>/dev/null && kill -0 $client 2>/dev/null || break
-	sleep 0.1
-done
-sleep 1
-expect_eq "pingpong is running under the allowing policy" "2 running running" \
-	"$(rts_qps) $(kill -0 $server 2>/dev/null && echo running) $(kill -0 $client 2>/dev/null && echo running)"
+# pingpong_start: an ibv_rc_pingpong session of uid 1000 over the rxe pair;
+# $running says whether it runs: "2 running running" when it does.
+pingpong_start() {
+	as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe0 -g 0 -n 100000000 >"$work/server" 2>&1 &
+	server=$!
+	sleep 1
+	as 1000 timeout 120 ibv_rc_pingpong -d ibgrvkrxe1 -g 0 -n 100000000 10.98.0.1 \
+		>"$work/client" 2>&1 &
+	client=$!
+	for i in $(seq 1 600); do
+		[ "$(rts_qps)" -ge 2 ] && break
+		kill -0 $server 2>/dev/null && kill -0 $client 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep 1
+	running="$(rts_qps) $(kill -0 $server 2>/dev/null && echo running) $(kill -0 $client 2>/dev/null && echo running)"
+}
+# pingpong_broken: after a load, waits for both ends to fail on their next
+# completion; $broken is "yes" if both exited with an error within the time
+# limit.
+pingpong_broken() {
+	local start elapsed client_rc server_rc limit=1000
+	start=$(date +%s%N)
+	for i in $(seq 1 100); do
+		kill -0 $server 2>/dev/null || kill -0 $client 2>/dev/null || break
+		sleep 0.05
+	done
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	wait $client
+	client_rc=$?
+	wait $server
+	server_rc=$?
+	echo "# pingpong ended ${elapsed} ms after the load returned; client: $(tail -n 1 "$work/client"); server: $(tail -n 1 "$work/server")"
+	# One second on the stock kernel; the debug kernel (KASAN, lockdep,
+	# kmemleak under TCG) runs everything several times slower: five there.
+	[ -e /sys/kernel/debug/kmemleak ] && limit=5000
+	if [ $client_rc = 0 ] || [ $client_rc = 124 ] || [ $server_rc = 0 ] || [ $server_rc = 124 ]; then
+		broken="no (exit status: client $client_rc, server $server_rc)"
+	elif [ "$elapsed" -gt $limit ]; then
+		broken="no ($elapsed ms)"
+	else
+		broken=yes
+	fi
+}
+pingpong_start
+expect_eq "pingpong is running under the allowing policy" "2 running running" "$running"
 load -- "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
-start=$(date +%s%N)
-# Both ends fail on their next completion.
-for i in $(seq 1 100); do
-	kill -0 $server 2>/dev/null || kill -0 $client 2>/dev/null || break
-	sleep 0.05
-done
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-wait $client
-client_rc=$?
-wait $server
-server_rc=$?
-echo "# pingpong ended ${elapsed} ms after the load returned; client: $(tail -n 1 "$work/client"); server: $(tail -n 1 "$work/server")"
-expect_eq "the session breaks: both ends exit with an error" "1 1" \
-	"$([ $client_rc != 0 ] && [ $client_rc != 124 ] && echo 1) $([ $server_rc != 0 ] && [ $server_rc != 124 ] && echo 1)"
-# One second on the stock kernel; the debug kernel (KASAN, lockdep, kmemleak
-# under TCG) runs everything several times slower: five there.
-limit=1000
-[ -e /sys/kernel/debug/kmemleak ] && limit=5000
-expect_eq "within $limit ms of the load" yes \
-	"$([ "$elapsed" -le $limit ] && echo yes || echo "no ($elapsed ms)")"
+pingpong_broken
+expect_eq "the session breaks: both ends exit with an error within 1 s of the load (5 s on the debug kernel)" \
+	yes "$broken"
 expect_eq "stats: both QPs revoked" 2 "$(revoked)"
+
+# A session set up while no policy needed the InfiniBand hooks is adopted,
+# and decided against the task that created its QPs, by the load that
+# attaches them.
+load -- "option pkey-on-roce yes" "map chardev 1:5 deny uid 4242"
+pingpong_start
+expect_eq "pingpong is running with the hooks detached" "2 running running" "$running"
+load -- "option pkey-on-roce yes" "pkey 0xffff deny uid 1000" 2>/dev/null
+pingpong_broken
+expect_eq "the load that attaches them breaks it (adopted QPs, their creator's uid)" \
+	yes "$broken"
+expect_eq "stats: two more QPs revoked" 4 "$(revoked)"
 
 rmmod ibguard_ib ibguard
 rxe_pair_delete ibgrvk ibgrvkrxe

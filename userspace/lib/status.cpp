@@ -122,14 +122,15 @@ std::optional<std::string> live_objects_note(const Status& before, const Status&
   bool was_attached = before.hooks & ib_hooks;
   bool attached = after.hooks & ib_hooks;
   if (!was_attached && attached)
-    return "the pkey and endport hooks are attached from now on: QPs and subnet-management "
-           "agents set up before are not followed, no policy change revalidates them";
+    return "the pkey and endport hooks are attached from now on: the QPs that exist are adopted "
+           "and followed; subnet-management agents registered before are not (their sends are "
+           "decided, what they receive is not)";
   if (was_attached && !attached && before.followed &&
       (before.followed->qps || before.followed->agents))
     return fmt::format(
         "the pkey and endport hooks are detached (no pkey or endport rule, no deny default): "
-        "ibguard no longer follows the {} and {} it followed, no policy change revalidates "
-        "them",
+        "ibguard no longer follows the {} and {} it followed; a policy that attaches the hooks "
+        "again adopts the QPs that exist then, not the agents",
         count_of(before.followed->qps, "QP", "QPs"), agents_text(before.followed->agents));
   return std::nullopt;
 }
