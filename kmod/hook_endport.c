@@ -14,10 +14,11 @@
  * As upstream keeps a per-agent flag, each allowed agent is recorded with
  * who registered it (a user-space SMI registration is redirected to
  * register_agent_recorded(), which decides, calls the original and records
- * an allowed agent), every policy change re-decides the flag against that
- * task, and
- * while it says revoked, a handler on ib_umad's receive handler frees what
- * arrives for the agent instead of queueing it for user space.
+ * an allowed agent; one registered while the hooks were detached is
+ * recorded at its first send since, against the writer), every policy
+ * change re-decides the flag against that task, and while it says revoked,
+ * a handler on ib_umad's receive handler frees what arrives for the agent
+ * instead of queueing it for user space.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -75,8 +76,8 @@ bool ibguard_from_user_agent(const struct ib_mad_agent *agent)
  * May the current task act as subnet manager on (device, port)? Does not
  * sleep: MADs are created in atomic context too.
  */
-bool ibguard_endport_allowed(struct ib_device *device, u32 port,
-			     const char *operation)
+static bool endport_allowed(struct ib_device *device, u32 port,
+			    const char *operation)
 {
 	const struct ibguard_policy *p;
 	struct ibguard_decision d = {
@@ -393,6 +394,77 @@ static void receive_enable(bool enable)
 	mutex_unlock(&receive_lock);
 }
 
+/* The receive handler of an adopted agent, for follow_receive_fn(). */
+static unsigned long adopted_recv_handler;
+
+static void follow_receive_fn(struct work_struct *work)
+{
+	unsigned long addr = xchg(&adopted_recv_handler, 0);
+
+	if (addr)
+		receive_follow((ib_mad_recv_handler)addr);
+}
+
+static DECLARE_WORK(follow_receive_work, follow_receive_fn);
+
+/*
+ * An agent registered while the hooks were detached was never recorded,
+ * and who registered it is not known. Its first subnet-management MAD sent
+ * since they attached records it against the writer, with the verdict that
+ * send got: from then on what it receives follows the policy too, as for an
+ * agent recorded at registration. Does not sleep; the receive handler, if
+ * not attached there yet, is attached from a work item.
+ */
+static void adopt_sender(const struct ib_mad_agent *agent, bool allowed)
+{
+	struct agent_entry *entry;
+	bool known;
+
+	rcu_read_lock();
+	known = agent_find(agent);
+	rcu_read_unlock();
+	if (known || !READ_ONCE(agents_enabled))
+		return;
+	/* Not followed if this fails: its sends are decided all the same. */
+	entry = kzalloc(sizeof(*entry), GFP_ATOMIC | __GFP_ACCOUNT);
+	if (!entry)
+		return;
+	entry->agent = agent;
+	entry->revoked = !allowed;
+	ibguard_identity_get(&entry->who);
+	spin_lock(&agents_lock);
+	if (agents_enabled && !agent_find(agent)) {
+		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
+		agents_followed++;
+		entry = NULL;
+	}
+	spin_unlock(&agents_lock);
+	if (entry) {
+		ibguard_identity_put(&entry->who);
+		kfree(entry);
+		return;
+	}
+	if ((unsigned long)agent->recv_handler != READ_ONCE(receive_ip)) {
+		WRITE_ONCE(adopted_recv_handler,
+			   (unsigned long)agent->recv_handler);
+		queue_work(system_unbound_wq, &follow_receive_work);
+	}
+}
+
+/*
+ * May the current task send a subnet-management MAD through agent, which
+ * ib_umad registered for user space? Decided again at each send, since the
+ * policy may have changed since the registration. Does not sleep.
+ */
+bool ibguard_endport_send_allowed(const struct ib_mad_agent *agent)
+{
+	bool allowed = endport_allowed(agent->device, agent->port_num,
+				       "send_smp");
+
+	adopt_sender(agent, allowed);
+	return allowed;
+}
+
 /*
  * Entered instead of ib_register_mad_agent() for a user-space SMI agent:
  * decides, in the registering task's context, then registers and records
@@ -411,7 +483,7 @@ register_agent_recorded(struct ib_device *device, u32 port_num,
 	struct ib_mad_agent *agent;
 	int followed;
 
-	if (!ibguard_endport_allowed(device, port_num, "register_smi_agent")) {
+	if (!endport_allowed(device, port_num, "register_smi_agent")) {
 		agent = ERR_PTR(-EACCES);
 		goto out_inflight;
 	}
@@ -509,6 +581,7 @@ unsigned int ibguard_endport_detach(void)
 	receive_enable(false);
 	followed = agents_enable(false);
 	cancel_work_sync(&revalidate_agents_work);
+	cancel_work_sync(&follow_receive_work);
 	ibguard_detach(&unregister_agent_ops);
 	return followed;
 }

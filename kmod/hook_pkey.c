@@ -912,8 +912,7 @@ static void notrace post_send_handler(unsigned long ip, unsigned long parent_ip,
 	switch (agent->qp->qp_type) {
 	case IB_QPT_SMI:
 		/* The registration was allowed; the policy may have changed. */
-		allowed = ibguard_endport_allowed(agent->device,
-						  agent->port_num, "send_smp");
+		allowed = ibguard_endport_send_allowed(agent);
 		break;
 	case IB_QPT_GSI:
 		allowed = !pkey_check(agent->device, agent->port_num,

@@ -31,8 +31,7 @@ void ibguard_endport_revalidate(void);
 void ibguard_endport_umad_going(void);
 struct ib_mad_agent;
 bool ibguard_from_user_agent(const struct ib_mad_agent *agent);
-bool ibguard_endport_allowed(struct ib_device *device, u32 port,
-			     const char *operation);
+bool ibguard_endport_send_allowed(const struct ib_mad_agent *agent);
 
 /*
  * Both hooks, if attached, hold this: a callback (or a redirected call) of

@@ -36,7 +36,7 @@ static void ib_hooks_detach(void)
 
 	/* Dropped silently, they would look protected to whoever loads next. */
 	if (qps || agents)
-		pr_info("stopped following live objects (QPs: %u, subnet-management agents: %u): the next attach adopts the QPs that exist then, not the agents\n",
+		pr_info("stopped following live objects (QPs: %u, subnet-management agents: %u): the next attach adopts the QPs that exist then, the agents at their next send\n",
 			qps, agents);
 }
 

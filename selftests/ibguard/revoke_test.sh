@@ -341,14 +341,15 @@ hold 1000 create rc 1 init 1 1 rtr rts create rc 1 init 1 2 rtr rts \
 	use 1 query use 2 query use 3 query wait use 2 query wait use 2 query
 smi_pids=()
 smi_start 4 sm 1
+smi_start 5 listener 2 traps
 expect_eq "the SM's agent works" "nodeinfo: ok" "$(smi 4 sm 'nodeinfo 1')"
-expect_eq "status: three QPs and the SM's agent followed" "3 1" "$(followed)"
+expect_eq "status: three QPs and the two agents followed" "3 2" "$(followed)"
 logged() {
-	dmesg | grep -c "ibguard_ib: stopped following live objects (QPs: 3, subnet-management agents: 1): the next attach adopts the QPs that exist then, not the agents$"
+	dmesg | grep -c "ibguard_ib: stopped following live objects (QPs: 3, subnet-management agents: 2): the next attach adopts the QPs that exist then, the agents at their next send$"
 }
 before=$(logged)
 expect_eq "a load that detaches the InfiniBand hooks says what it stops following" \
-	"ibguardctl: note: the pkey and endport hooks are detached (no pkey or endport rule, no deny default): ibguard no longer follows the 3 QPs and 1 subnet-management agent it followed; a policy that attaches the hooks again adopts the QPs that exist then, not the agents" \
+	"ibguardctl: note: the pkey and endport hooks are detached (no pkey or endport rule, no deny default): ibguard no longer follows the 3 QPs and 2 subnet-management agents it followed; a policy that attaches the hooks again adopts the QPs that exist then, and the agents at their next send" \
 	"$(note_of "map chardev 1:5 deny uid 4242")"
 expect_eq "so does the kernel log" $((before + 1)) "$(logged)"
 expect_eq "status: nothing followed" "0 0" "$(followed)"
@@ -364,23 +365,33 @@ eventually() {
 	done
 	printf '%s' "$got"
 }
-expect_eq "a load that attaches them says that the QPs that exist are adopted, the agents not" \
-	"ibguardctl: note: the pkey and endport hooks are attached from now on: the QPs that exist are adopted and followed; subnet-management agents registered before are not (their sends are decided, what they receive is not)" \
+expect_eq "a load that attaches them says how what exists is adopted" \
+	"ibguardctl: note: the pkey and endport hooks are attached from now on: the QPs that exist are adopted and followed, subnet-management agents registered before from their next send" \
 	"$(note_of "pkey 0x8001 deny kernel" "pkey 0x0003 deny kernel" "pkey 0x8002 deny uid 1000" \
-		"endport mock0 1 deny uid 0")"
+		"endport mock0 2 deny uid 0")"
 expect_eq "it decides the adopted QPs against their creator, the kernel: two cut off, one followed" \
 	"2 1 0" "$(eventually "2 1 0")"
 expect_eq "a load that keeps them attached says nothing" "" \
 	"$(note_of "pkey 0x8001 deny kernel" "pkey 0x0003 deny kernel" "pkey 0x8002 deny uid 1000" \
-		"endport mock0 1 deny uid 0" "pkey 0x1234 deny uid 1000")"
+		"endport mock0 2 deny uid 0" "pkey 0x1234 deny uid 1000")"
 release
 expect_eq "the adopted QP on a denied P_Key is in error with a fatal event" "err 1:1 fatal=1" \
 	"$(query_line 1)"
 expect_eq "the adopted QP on an allowed P_Key keeps working" "rts 1:2 fatal=0" "$(query_line 2)"
 expect_eq "the adopted QP whose alternate path is denied is cut off" "err 1:1 fatal=1" \
 	"$(query_line 3)"
-expect_eq "sends of an agent registered before are decided at each write all the same" \
-	"nodeinfo: EACCES (Permission denied)" "$(smi 4 sm 'nodeinfo 1')"
+expect_eq "an agent registered before sends where the policy allows it" "nodeinfo: ok" \
+	"$(smi 4 sm 'nodeinfo 1')"
+expect_eq "one registered before on a port the policy denies its writer cannot send" \
+	"nodeinfo: EACCES (Permission denied)" "$(smi 5 listener 'nodeinfo 1')"
+expect_eq "both are followed from those sends" "1 2" "$(followed)"
+settled
+expect_eq "the agent adopted at a denied send receives nothing" \
+	"recv: ETIMEDOUT (Connection timed out)" "$(trap_received)"
+load -- "pkey 0x8001 deny kernel" "pkey 0x0003 deny kernel" "pkey 0x8002 deny uid 1000" \
+	"endport mock0 2 deny uid 4242"
+settled
+expect_eq "a load that allows its writer lets it receive again" received "$(trap_received)"
 $IBGUARDCTL flush >/dev/null
 expect_eq "status: nothing followed after flush" "0 0" "$(followed)"
 load --no-revoke -- "pkey 0x8002 deny kernel" 2>/dev/null
@@ -394,7 +405,7 @@ expect_eq "the next load decides it: three revocations by then, nothing followed
 release
 expect_eq "the adopted QP is in error with a fatal event" "err 1:2 fatal=1" "$(query_line 5)"
 finish
-exec 4>&-
+exec 4>&- 5>&-
 wait "${smi_pids[@]}"
 hold 1000 create rc 1 init 1 0 rtr rts wait
 expect_eq "a QP set up from then on is followed" "1 0" "$(followed)"

@@ -123,14 +123,13 @@ std::optional<std::string> live_objects_note(const Status& before, const Status&
   bool attached = after.hooks & ib_hooks;
   if (!was_attached && attached)
     return "the pkey and endport hooks are attached from now on: the QPs that exist are adopted "
-           "and followed; subnet-management agents registered before are not (their sends are "
-           "decided, what they receive is not)";
+           "and followed, subnet-management agents registered before from their next send";
   if (was_attached && !attached && before.followed &&
       (before.followed->qps || before.followed->agents))
     return fmt::format(
         "the pkey and endport hooks are detached (no pkey or endport rule, no deny default): "
         "ibguard no longer follows the {} and {} it followed; a policy that attaches the hooks "
-        "again adopts the QPs that exist then, not the agents",
+        "again adopts the QPs that exist then, and the agents at their next send",
         count_of(before.followed->qps, "QP", "QPs"), agents_text(before.followed->agents));
   return std::nullopt;
 }

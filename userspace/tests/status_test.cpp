@@ -113,13 +113,12 @@ TEST(Status, FollowedLiveObjects) {
 
 Status parsed(const nl::Message& msg) { return Status::from_reply(*msg.header()); }
 
-TEST(LiveObjectsNote, AttachingTellsEarlierAgentsAreNotFollowed) {
+TEST(LiveObjectsNote, AttachingTellsHowExistingObjectsAreAdopted) {
   auto before = status_with_followed(0, 0, 0);
   auto after = status_with_followed(ib_hooks, 0, 0);
   EXPECT_EQ(live_objects_note(parsed(before), parsed(after)),
             "the pkey and endport hooks are attached from now on: the QPs that exist are adopted "
-            "and followed; subnet-management agents registered before are not (their sends are "
-            "decided, what they receive is not)");
+            "and followed, subnet-management agents registered before from their next send");
 }
 
 TEST(LiveObjectsNote, DetachingCountsWhatIsForgotten) {
@@ -128,7 +127,8 @@ TEST(LiveObjectsNote, DetachingCountsWhatIsForgotten) {
   EXPECT_EQ(live_objects_note(parsed(before), parsed(after)),
             "the pkey and endport hooks are detached (no pkey or endport rule, no deny default): "
             "ibguard no longer follows the 3 QPs and 1 subnet-management agent it followed; a "
-            "policy that attaches the hooks again adopts the QPs that exist then, not the agents");
+            "policy that attaches the hooks again adopts the QPs that exist then, and the agents "
+            "at their next send");
 }
 
 TEST(LiveObjectsNote, NothingToSayOtherwise) {
