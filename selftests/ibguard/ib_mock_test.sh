@@ -121,9 +121,7 @@ $IBGUARDCTL stats reset >/dev/null
 $IBGUARDCTL mode permissive >/dev/null
 expect_eq "permissive: a denied P_Key goes through" "rts: ok" "$(qp 1001 create rc 1 init 1 1 rtr rts)"
 $IBGUARDCTL mode enforcing >/dev/null
-timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
-monitor=$!
-sleep 0.5
+monitor_start 20 "$work/events" -j -n 1
 qp 1001 create rc 1 init 1 2 >/dev/null
 wait $monitor
 expect_eq "monitor: device, port, P_Key and subnet of the denial" \
@@ -161,9 +159,7 @@ expect_status "the same MAD for another task is sent" 0 perfquery -C mock0 -P 1 
 
 # --- endport ----------------------------------------------------------------
 load "endport mock0 1 deny uid 0"
-timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
-monitor=$!
-sleep 0.5
+monitor_start 20 "$work/events" -j -n 1
 expect_status "SMI agent registration on a denied port fails" 1 \
 	sh -c 'smpquery -C mock0 -P 1 nodeinfo 1 >/dev/null 2>&1 && exit 0 || exit 1'
 wait $monitor

@@ -46,10 +46,8 @@ expect_eq "RoCE ports are not checked without pkey-on-roce" "server=0 1 client=0
 
 load "option pkey-on-roce yes" "pkey 0xffff deny uid 1000"
 $IBGUARDCTL stats reset >/dev/null
-timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
-monitor=$!
-sleep 0.5
-out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 10 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)
+monitor_start 20 "$work/events" -j -n 1
+out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 60 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)
 expect_eq "denied P_Key: ibv_modify_qp to INIT fails" "1 Failed to modify QP to INIT" "$? $out"
 wait $monitor
 expect_eq "the denial reaches the monitor" "denied pkey modify_qp 1 1000 ibgrxe0 1 0xffff" \
@@ -83,7 +81,7 @@ expect_eq "perftest ib_write_bw: an allowed uid measures bandwidth" "0 0 1" \
 
 load "option pkey-on-roce yes" "default pkey deny" "pkey 0xffff allow uid 1001"
 expect_eq "default deny: the allowed uid runs" "server=0 1 client=0" "$(pingpong 1001)"
-out=$(setpriv --reuid=1002 --regid=1002 --clear-groups timeout 10 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)
+out=$(setpriv --reuid=1002 --regid=1002 --clear-groups timeout 60 ibv_rc_pingpong -d ibgrxe0 -g 0 -n 3 2>&1)
 expect_eq "default deny: other uids are refused" "1 Failed to modify QP to INIT" "$? $out"
 
 $IBGUARDCTL mode permissive >/dev/null

@@ -60,6 +60,24 @@ tap_done() {
 	[ $tap_failed = 0 ]
 }
 
+# monitor_start SECONDS FILE ARGS...: `ibguardctl monitor ARGS` in the
+# background for at most SECONDS, its output in FILE and the pid to wait
+# for in $monitor. Returns once it polls for events (it subscribes before
+# that), so that no event a test causes next is missed; on a slow guest
+# that can take longer than any fixed sleep.
+monitor_start() {
+	local seconds=$1 out=$2 i pid
+	shift 2
+	timeout "$seconds" $IBGUARDCTL monitor "$@" >"$out" 2>&1 &
+	monitor=$!
+	for i in $(seq 1 200); do
+		pid=$(pgrep -P $monitor)
+		[ -n "$pid" ] && grep -q poll "/proc/$pid/wchan" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "# monitor_start: ibguardctl monitor is not waiting for events after 10 s"
+}
+
 # install_modules: ibguard.ko and ibguard_ib.ko into the guest's module tree
 # (extra/ibguard), with depmod's index for it that scripts/module-index
 # wrote on the host; the tree's own index is kept for uninstall_modules.

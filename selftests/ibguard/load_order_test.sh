@@ -81,7 +81,7 @@ expect_status "rdma_rxe unloads under ibguard" 0 modprobe -r rdma_rxe
 expect_status "ib_umad unloads under ibguard" 0 modprobe -r ib_umad
 modprobe -a rdma_rxe ib_umad
 rdma link add ibgorxe0 type rxe netdev ibgoveth0
-out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 10 ibv_rc_pingpong -d ibgorxe0 -g 0 -n 1 2>&1)
+out=$(setpriv --reuid=1000 --regid=1000 --clear-groups timeout 60 ibv_rc_pingpong -d ibgorxe0 -g 0 -n 1 2>&1)
 expect_eq "after rdma_rxe came back, the policy still denies" "Failed to modify QP to INIT" "$out"
 rdma link delete ibgorxe0
 ip link delete ibgoveth0

@@ -94,9 +94,7 @@ done
 verdict "overlay, path rule: another file of the merged view may add exec" ok 1000 \
 	"$merged/f" r private mprotect rx
 
-timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
-monitor=$!
-sleep 1
+monitor_start 20 "$work/events" -j -n 1
 as 1000 "$MAPIT" "$merged/dir/g" r private mprotect rx >/dev/null 2>&1
 wait $monitor
 expect_eq "an mprotect denial on overlayfs names the file in the merged view" \
@@ -185,9 +183,7 @@ expect_eq "stats: rule hits and denials equal the operations performed" "6 1" \
 	"$(jq -r '"\(.rules[0].hits) \(.classes.map.denied)"' <<<"$json")"
 
 # --- events ----------------------------------------------------------------
-timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
-monitor=$!
-sleep 1
+monitor_start 20 "$work/events" -j -n 1
 as 1000 "$MAPIT" "$work/secret" r private >/dev/null 2>&1
 wait $monitor
 expect_eq "monitor receives the denial with its details" \
@@ -195,9 +191,7 @@ expect_eq "monitor receives the denial with its details" \
 	"$(jq -r '"\(.type) \(.class) \(.operation) \(.rule) \(.uid) \(.path) \(.prot) \(.permissive)"' "$work/events")"
 
 load "map path $work/pub allow uid 1000 log"
-timeout 20 $IBGUARDCTL monitor -j -n 1 >"$work/events" 2>&1 &
-monitor=$!
-sleep 1
+monitor_start 20 "$work/events" -j -n 1
 as 1000 "$MAPIT" "$work/pub" r private >/dev/null 2>&1
 wait $monitor
 expect_eq "a log rule that allows reports a logged event" "logged allow 1 1000 false" \

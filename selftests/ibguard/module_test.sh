@@ -136,9 +136,7 @@ $IBGUARDCTL load "$work/policy.conf" >/dev/null 2>&1
 rounds=10 burst=8
 steps=(create rc 1)
 for _ in $(seq $burst); do steps+=(init 1 1); done
-timeout 300 $IBGUARDCTL monitor -j -n $((rounds * burst)) >"$work/events" 2>&1 &
-monitor=$!
-sleep 1
+monitor_start 300 "$work/events" -j -n $((rounds * burst))
 denied=0 reloaded=0
 for _ in $(seq $rounds); do
 	n=$(setpriv --reuid=1000 --regid=1000 --clear-groups \

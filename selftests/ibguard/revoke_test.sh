@@ -86,9 +86,7 @@ hold 1000 create rc 1 init 1 1 rtr rts create rc 1 init 1 2 rtr rts wait \
 	use 1 query use 2 query wait use 1 query use 2 query
 expect_eq "two QPs of uid 1000 in RTS (P_Keys 0x8001, 0x8002)" "rts: ok" \
 	"$(grep '^rts' "$work/held" | sort -u)"
-timeout 20 $IBGUARDCTL monitor -j -n 2 >"$work/events" 2>&1 &
-monitor=$!
-sleep 0.5
+monitor_start 20 "$work/events" -j -n 2
 load -- "pkey 0x8001 deny uid 1000"
 sleep 1
 release
@@ -286,9 +284,7 @@ expect_eq "the QP0 agent registers and works" "nodeinfo: ok" "$(smi 4 sm 'nodein
 expect_eq "an agent registered for traps receives one" received "$(trap_received)"
 $IBGUARDCTL stats reset >/dev/null
 # Two loads, one denied send and two revocations.
-timeout 30 $IBGUARDCTL monitor -j -n 5 >"$work/smi-events" 2>&1 &
-monitor=$!
-sleep 0.5
+monitor_start 30 "$work/smi-events" -j -n 5
 load -- "endport mock0 1 deny uid 0"
 expect_eq "after a denying load the open session can no longer send" \
 	"nodeinfo: EACCES (Permission denied)" "$(smi 4 sm 'nodeinfo 1')"
