@@ -330,6 +330,24 @@ static void registry_destroy_done(struct qp_destroy *d,
 		entry_put(restore);
 }
 
+/*
+ * Is entry still in the registry? Only then is its QP known to be alive: a
+ * destroy takes the entry out before the QP goes and then waits for
+ * entry->lock, and nothing follows the QP of an entry that was forgotten
+ * (a failed first modify, a revocation, an adoption that found nothing to
+ * follow). Called with entry->lock held.
+ */
+static bool registry_holds(struct qp_entry *entry)
+{
+	bool held;
+
+	lockdep_assert_held(&entry->lock);
+	spin_lock(&qp_registry_lock);
+	held = hash_hashed(&entry->node);
+	spin_unlock(&qp_registry_lock);
+	return held;
+}
+
 static bool destroy_begun(const struct ib_qp *qp)
 {
 	struct qp_destroy *d;
@@ -547,7 +565,11 @@ static int modify_qp_checked(struct ib_qp *qp, struct ib_qp_attr *attr,
 	if (entry && can_sleep)
 		mutex_lock(&entry->lock);
 	ret = modify_qp_decided(qp, attr, mask, udata, entry);
-	if (entry && ret)
+	/*
+	 * Only under entry->lock: a revalidation that found the entry in the
+	 * registry relies on its QP's destroy finding it there too.
+	 */
+	if (entry && ret && can_sleep)
 		registry_forget_unset(entry);
 	if (entry && can_sleep)
 		mutex_unlock(&entry->lock);
@@ -718,8 +740,13 @@ static void revalidate_all(void)
 	list_for_each_entry_safe(entry, next, &todo, work) {
 		list_del_init(&entry->work);
 		mutex_lock(&entry->lock);
-		/* Detaching waits for this work: it may stop early. */
-		if (!entry->destroying && READ_ONCE(registry_enabled))
+		/*
+		 * Detaching waits for this work: it may stop early. An entry
+		 * that left the registry since the list was made may have a
+		 * freed QP.
+		 */
+		if (!entry->destroying && READ_ONCE(registry_enabled) &&
+		    registry_holds(entry))
 			revalidate_entry(entry);
 		mutex_unlock(&entry->lock);
 		entry_put(entry);
