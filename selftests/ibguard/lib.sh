@@ -66,16 +66,18 @@ tap_done() {
 # that), so that no event a test causes next is missed; on a slow guest
 # that can take longer than any fixed sleep.
 monitor_start() {
-	local seconds=$1 out=$2 i pid
+	local seconds=$1 out=$2 pid deadline
 	shift 2
 	timeout "$seconds" $IBGUARDCTL monitor "$@" >"$out" 2>&1 &
 	monitor=$!
-	for i in $(seq 1 200); do
+	# Five seconds of wall time at most, however slow each check is.
+	deadline=$((${EPOCHREALTIME/./} + 5000000))
+	while [ "${EPOCHREALTIME/./}" -lt "$deadline" ]; do
 		pid=$(pgrep -P $monitor)
 		[ -n "$pid" ] && grep -q poll "/proc/$pid/wchan" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "# monitor_start: ibguardctl monitor is not waiting for events after 10 s"
+	echo "# monitor_start: ibguardctl monitor is not waiting for events after 5 s"
 }
 
 # install_modules: ibguard.ko and ibguard_ib.ko into the guest's module tree
