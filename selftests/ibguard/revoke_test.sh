@@ -211,7 +211,7 @@ echo "# revoked during the race: $(revoked)"
 
 # Each attach adopts the QPs that exist while others are being destroyed: an
 # entry left for a destroyed QP would stay followed once all are gone.
-cycles=${IBG_ADOPT_CYCLES:-20}
+cycles=${IBG_ADOPT_CYCLES:-10}
 start_racers
 failed=0
 for i in $(seq 1 "$cycles"); do
