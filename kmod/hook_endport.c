@@ -247,18 +247,22 @@ static unsigned long agents_revalidations_seen(void)
 }
 
 /*
- * Records an agent whose registration was allowed after
- * agents_revalidations_seen() returned seen. If a revalidation was queued
- * since, it may have run before the agent was here to be seen: the agent
- * is decided again as it is recorded.
+ * Follows agent from now on with entry, which holds the verdict its
+ * registration or send got, decided after agents_revalidations_seen()
+ * returned seen. If a revalidation was queued since, it may have run before
+ * the agent was here to be seen: the agent is decided again as it is
+ * recorded. Frees entry instead, and returns false, if the hooks are
+ * detached or the agent is followed already.
  */
-static void agent_record(struct agent_entry *entry,
+static bool agent_record(struct agent_entry *entry,
 			 const struct ib_mad_agent *agent, unsigned long seen)
 {
+	bool recorded = false;
+
 	entry->agent = agent;
 	ibguard_identity_get(&entry->who);
 	spin_lock(&agents_lock);
-	if (agents_enabled) {
+	if (agents_enabled && !agent_find(agent)) {
 		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
 		agents_followed++;
 		if (agents_revalidations != seen) {
@@ -267,13 +271,14 @@ static void agent_record(struct agent_entry *entry,
 				       entry);
 			rcu_read_unlock();
 		}
-		entry = NULL;
+		recorded = true;
 	}
 	spin_unlock(&agents_lock);
-	if (entry) {
+	if (!recorded) {
 		ibguard_identity_put(&entry->who);
 		kfree(entry);
 	}
+	return recorded;
 }
 
 /*
@@ -415,35 +420,18 @@ static DECLARE_WORK(follow_receive_work, follow_receive_fn);
  * agent recorded at registration. Does not sleep; the receive handler, if
  * not attached there yet, is attached from a work item.
  */
-static void adopt_sender(const struct ib_mad_agent *agent, bool allowed)
+static void adopt_sender(const struct ib_mad_agent *agent, bool allowed,
+			 unsigned long seen)
 {
 	struct agent_entry *entry;
-	bool known;
 
-	rcu_read_lock();
-	known = agent_find(agent);
-	rcu_read_unlock();
-	if (known || !READ_ONCE(agents_enabled))
-		return;
 	/* Not followed if this fails: its sends are decided all the same. */
 	entry = kzalloc(sizeof(*entry), GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!entry)
 		return;
-	entry->agent = agent;
 	entry->revoked = !allowed;
-	ibguard_identity_get(&entry->who);
-	spin_lock(&agents_lock);
-	if (agents_enabled && !agent_find(agent)) {
-		hash_add_rcu(agents, &entry->node, (unsigned long)agent);
-		agents_followed++;
-		entry = NULL;
-	}
-	spin_unlock(&agents_lock);
-	if (entry) {
-		ibguard_identity_put(&entry->who);
-		kfree(entry);
+	if (!agent_record(entry, agent, seen))
 		return;
-	}
 	if ((unsigned long)agent->recv_handler != READ_ONCE(receive_ip)) {
 		WRITE_ONCE(adopted_recv_handler,
 			   (unsigned long)agent->recv_handler);
@@ -458,10 +446,19 @@ static void adopt_sender(const struct ib_mad_agent *agent, bool allowed)
  */
 bool ibguard_endport_send_allowed(const struct ib_mad_agent *agent)
 {
-	bool allowed = endport_allowed(agent->device, agent->port_num,
-				       "send_smp");
+	unsigned long seen;
+	bool followed;
+	bool allowed;
 
-	adopt_sender(agent, allowed);
+	rcu_read_lock();
+	followed = agent_find(agent);
+	rcu_read_unlock();
+	if (followed || !READ_ONCE(agents_enabled))
+		return endport_allowed(agent->device, agent->port_num,
+				       "send_smp");
+	seen = agents_revalidations_seen();
+	allowed = endport_allowed(agent->device, agent->port_num, "send_smp");
+	adopt_sender(agent, allowed, seen);
 	return allowed;
 }
 
