@@ -178,6 +178,8 @@ finish
 # --- destruction racing revalidation -------------------------------------------
 # Four tasks of uid 1000 create, set up and destroy QPs on P_Keys 0x8001 and
 # 0x8002 until stopped; their last line counts what each step returned.
+# Counts: IBG_REVOKE_RELOADS (default 30) reloads, IBG_ADOPT_CYCLES (10)
+# detach/attach cycles; make check-full runs 300 / 100.
 start_racers() {
 	for w in 1 2 3 4; do
 		setpriv --reuid=1000 --regid=1000 --clear-groups nice -n 19 "$RACEIT" qp \
@@ -194,7 +196,7 @@ racers_other() {
 	for w in 1 2 3 4; do tail -n 1 "$work/race$w" | sed -n 's/.*other=\([0-9]*\).*/\1/p'; done |
 		xargs
 }
-reloads=${IBG_REVOKE_RELOADS:-100}
+reloads=${IBG_REVOKE_RELOADS:-30}
 start_racers
 failed=0
 for i in $(seq 1 "$reloads"); do
