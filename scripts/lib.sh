@@ -26,6 +26,12 @@ ibg_kernel_version() {
 
 IBG_MATRIX="6.1 6.12"
 
+# The in-guest suite's long counts (make check-full, and check-debug with
+# IBGUARD_CHECK_FULL=1), as environment assignments for the guest. A string,
+# not an array: make's /bin/sh sources this file too.
+IBG_LONG_COUNTS="NL_FUZZ_MESSAGES=200000 IBG_RELOADS=1000 IBG_REVOKE_RELOADS=300 \
+IBG_MODE_FLIPS=500 IBG_UNLOAD_CYCLES=100 IBG_ADOPT_CYCLES=100"
+
 # The metapackage a matrix name follows.
 ibg_matrix_metapackage() {
 	case $1 in

@@ -78,7 +78,7 @@ expect_eq "a rule adds what it allocates to the staging and policy memory" \
 # ibguard's lock, which a load holds while it parses each message of rules
 # and a commit while it builds the policy and waits for a grace period:
 # during a 30,000-rule load (its commit alone holds the lock for about
-# 70-100 ms) no close of another socket sleeps 20 ms. What
+# 60-75 ms) no close of another socket sleeps 20 ms. What
 # is measured is the time asleep: under TCG a close's wall time also holds
 # the other vCPU's turns (up to 100 ms), and a close may still sleep for
 # microseconds on netlink's own table lock.
